@@ -1,0 +1,39 @@
+# One entry point for developers and CI (.ci/run calls `make test`).
+# Every target creates the virtualenv and installs what it needs itself.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export EMAIL
+
+.PHONY: seed test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The runtime install is what the container has: SQLAlchemy and psycopg only.
+$(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## seed: create ./admin-tasks.db (role schema) and seed EMAIL as its admin
+seed: $(VENV)/.runtime-installed
+	@test -n "$$EMAIL" || { echo "usage: make seed EMAIL=you@example.com" >&2; exit 2; }
+	$(BIN)/python -m tasks init-db --profile role
+	$(BIN)/python -m tasks seed-admin --email "$$EMAIL"
+
+## lint: ruff and mypy on the code
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check tasks infra tests
+	$(BIN)/mypy
+
+## test: lint, then the whole test suite (PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server)
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) admin-tasks.db .pytest_cache .mypy_cache .ruff_cache

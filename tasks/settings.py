@@ -1,0 +1,155 @@
+"""Launch settings: the one JSON document the stack produces and the launcher reads.
+
+The stack exports it (output ``launchSettings``, GitHub environment variable
+``ADMIN_TASKS_SETTINGS``) through :func:`settings_document`; the launcher parses it
+with :func:`parse_settings`. One schema, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.errors import InvalidInput
+from tasks.validation import validate_environment_name
+
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
+_CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
+_SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
+_SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
+_LOG_GROUP = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
+_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_TOP_KEYS = {"environment", "region", "cluster", "subnets", "securityGroups", "assignPublicIp",
+             "logGroup", "tasks"}
+_TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds"}
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """How to start one catalog task in this environment."""
+
+    task_definition: str
+    container: str
+    log_stream_prefix: str
+    timeout_seconds: int
+
+    def log_stream(self, task_id: str) -> str:
+        return f"{self.log_stream_prefix}/{self.container}/{task_id}"
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    """Where and how admin tasks of one environment run."""
+
+    environment: str
+    region: str
+    cluster: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    assign_public_ip: bool
+    log_group: str
+    tasks: Mapping[str, TaskSettings]
+
+    def to_document(self) -> dict[str, Any]:
+        return settings_document(
+            environment=self.environment, region=self.region, cluster=self.cluster,
+            subnets=list(self.subnets), security_groups=list(self.security_groups),
+            assign_public_ip=self.assign_public_ip, log_group=self.log_group,
+            tasks={
+                name: {"taskDefinition": t.task_definition, "container": t.container,
+                       "logStreamPrefix": t.log_stream_prefix, "timeoutSeconds": t.timeout_seconds}
+                for name, t in self.tasks.items()
+            },
+        )
+
+
+def settings_document(*, environment: str, region: str, cluster: str, subnets: list[str],
+                      security_groups: list[str], assign_public_ip: bool, log_group: str,
+                      tasks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The JSON-ready document (keys in the contract's spelling), validated on the way out."""
+    document = {
+        "environment": environment, "region": region, "cluster": cluster,
+        "subnets": subnets, "securityGroups": security_groups,
+        "assignPublicIp": assign_public_ip, "logGroup": log_group,
+        "tasks": {name: dict(task) for name, task in tasks.items()},
+    }
+    parse_settings(document)
+    return document
+
+
+def _bad(where: str, problem: str) -> InvalidInput:
+    return InvalidInput(
+        f"launch settings: {where} {problem}. Re-export them from the stack "
+        "(`pulumi stack output launchSettings`) or fix ADMIN_TASKS_SETTINGS"
+    )
+
+
+def _string(document: Mapping[str, Any], key: str, pattern: re.Pattern[str], where: str) -> str:
+    value = document.get(key)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _bad(f"{where}{key}", f"is missing or malformed (got {value!r})")
+    return value
+
+
+def _ids(document: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    value = document.get(key)
+    if (not isinstance(value, list) or not value or len(value) > 16
+            or not all(isinstance(v, str) and pattern.fullmatch(v) for v in value)):
+        raise _bad(key, f"must be a list of 1-16 ids like {pattern.pattern[:7]}… (got {value!r})")
+    return tuple(value)
+
+
+def _task(name: str, raw: object) -> TaskSettings:
+    where = f"tasks.{name}."
+    if not isinstance(raw, dict) or set(raw) != _TASK_KEYS:
+        raise _bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(_TASK_KEYS)}")
+    timeout = raw["timeoutSeconds"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 60 <= timeout <= 86_400:
+        raise _bad(f"{where}timeoutSeconds", "must be a whole number of seconds from 60 to 86400")
+    return TaskSettings(
+        task_definition=_string(raw, "taskDefinition", _FAMILY, where),
+        container=_string(raw, "container", _NAME, where),
+        log_stream_prefix=_string(raw, "logStreamPrefix", _NAME, where),
+        timeout_seconds=timeout,
+    )
+
+
+def parse_settings(document: object) -> LaunchSettings:
+    """Validate a decoded launch-settings document; raise InvalidInput naming the bad key."""
+    if not isinstance(document, dict):
+        raise _bad("the document", "must be a JSON object")
+    unknown, missing = set(document) - _TOP_KEYS, _TOP_KEYS - set(document)
+    if unknown or missing:
+        raise _bad("the document", f"has unknown keys {sorted(unknown)} / lacks {sorted(missing)}")
+    try:
+        environment = validate_environment_name(str(document["environment"]))
+    except InvalidInput as error:
+        raise _bad("environment", str(error)) from None
+    if not isinstance(document["assignPublicIp"], bool):
+        raise _bad("assignPublicIp", "must be true or false")
+    tasks = document["tasks"]
+    if not isinstance(tasks, dict) or not tasks:
+        raise _bad("tasks", "must map at least one task name to its settings")
+    return LaunchSettings(
+        environment=environment,
+        region=_string(document, "region", _REGION, ""),
+        cluster=_string(document, "cluster", _CLUSTER_ARN, ""),
+        subnets=_ids(document, "subnets", _SUBNET),
+        security_groups=_ids(document, "securityGroups", _SECURITY_GROUP),
+        assign_public_ip=document["assignPublicIp"],
+        log_group=_string(document, "logGroup", _LOG_GROUP, ""),
+        tasks={str(name): _task(str(name), raw) for name, raw in tasks.items()},
+    )
+
+
+def load_settings(text: str, source: str) -> LaunchSettings:
+    """Parse the JSON text of ``source`` (the variable or file it came from)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"launch settings from {source} are not valid JSON ({error})") from None
+    return parse_settings(document)
