@@ -134,8 +134,17 @@ def _emit(line: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _configure_logging() -> None:
+    """Logs go to the current stderr as ``admin-tasks: message`` lines, never to stdout."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("admin-tasks: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="admin-tasks: %(message)s", stream=sys.stderr)
+    _configure_logging()
     environ = os.environ if environ is None else environ
     try:
         args = build_parser().parse_args(argv)

@@ -1,0 +1,168 @@
+"""Shared fixtures: a real PostgreSQL schema or SQLite file per test, and the CLI.
+
+PostgreSQL comes from ADMIN_TASKS_TEST_POSTGRES_URL (default: the local server). In CI
+(CI=true) an unreachable server fails the run; elsewhere those tests skip and say how
+to run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tasks.cli import main
+
+POSTGRES_URL = os.environ.get(
+    "ADMIN_TASKS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+        "postgres://", "postgresql+psycopg://", 1
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    try:
+        engine = create_engine(
+            _sqlalchemy_url(POSTGRES_URL), poolclass=NullPool, connect_args={"connect_timeout": 3}
+        )
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except sqlalchemy.exc.OperationalError as error:
+        message = (
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({str(error.orig).strip()}). "
+            "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
+            "or point ADMIN_TASKS_TEST_POSTGRES_URL at a server, or run .ci/run"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@dataclass
+class Database:
+    """A throw-away database: a SQLite file or a PostgreSQL schema of its own."""
+
+    kind: str
+    url: str
+    _engines: list[Engine] = field(default_factory=list)
+
+    def engine(self) -> Engine:
+        engine = create_engine(_sqlalchemy_url(self.url), poolclass=NullPool)
+        self._engines.append(engine)
+        return engine
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """An environment for the CLI that points at this database and nothing else."""
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("ADMIN_TASK", "DATABASE_", "DJANGO_SUPERUSER", "ECS_"))}
+        return {**base, "DATABASE_URL": self.url, "ADMIN_TASK_ACTOR": "tester",
+                "ADMIN_TASK_RUN_ID": "run-1", **extra}
+
+    def execute(self, sql: str, **params: Any) -> None:
+        with self.engine().begin() as connection:
+            connection.execute(text(sql), params)
+
+    def rows(self, table: str, order_by: str = "id") -> list[dict[str, Any]]:
+        with self.engine().connect() as connection:
+            result = connection.execute(text(f"select * from {table} order by {order_by}"))
+            return [dict(row) for row in result.mappings()]
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, for "byte-identical" comparisons."""
+        inspector = sqlalchemy.inspect(self.engine())
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        with self.engine().connect() as connection:
+            for table in sorted(inspector.get_table_names()):
+                rows = connection.execute(text(f"select * from {table}")).all()
+                out[table] = sorted((tuple(row) for row in rows), key=repr)
+        return out
+
+    def dispose(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    database = Database("sqlite", f"sqlite:///{tmp_path / 'app.db'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[Database]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_sqlalchemy_url(postgres_url), poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    separator = "&" if "?" in postgres_url else "?"
+    database = Database("postgres", f"{postgres_url}{separator}options=-csearch_path%3D{schema}")
+    yield database
+    database.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'drop schema "{schema}" cascade'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> Database:
+    """Each test that takes this runs once on SQLite and once on real PostgreSQL."""
+    fixture: Database = request.getfixturevalue(f"{request.param}_database")
+    return fixture
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """What an operator sees: exit code, stdout, stderr, and the parsed result line."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def result(self) -> dict[str, Any]:
+        lines = self.stdout.strip().splitlines()
+        assert lines, f"no result line on stdout; stderr was:\n{self.stderr}"
+        parsed: dict[str, Any] = json.loads(lines[-1])
+        return parsed
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run ``python -m tasks`` in-process with an explicit environment."""
+
+    def run(args: list[str], env: Mapping[str, str]) -> CliRun:
+        capsys.readouterr()
+        code = main(args, dict(env))
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run
+
+
+def run_process(args: list[str], env: Mapping[str, str], cwd: Path | None = None,
+                timeout: float = 120) -> CliRun:
+    """Run ``python -m tasks`` as a real process (cold start, real exit code)."""
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and module
+        [sys.executable, "-m", "tasks", *args], env=dict(env), cwd=cwd, capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )
+    return CliRun(completed.returncode, completed.stdout, completed.stderr)
