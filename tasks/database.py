@@ -175,8 +175,9 @@ def _first_line(error: BaseException | None) -> str:
 
 def _hint(message: str) -> str:
     lowered = message.lower()
-    if "no such table" in lowered or "does not exist" in lowered and "relation" in lowered:
-        return " (the profile's tables are missing: run `python -m tasks init-db`, or point ADMIN_TASKS_PROFILE at your schema)"
+    if "no such table" in lowered or ("does not exist" in lowered and "relation" in lowered):
+        return (" (the profile's tables are missing: run `python -m tasks init-db`, or point "
+                "ADMIN_TASKS_PROFILE at your schema)")
     if "no unique or exclusion constraint" in lowered:
         return " (the users table needs a unique index on lower(email) WHERE deleted_at IS NULL)"
     if "statement timeout" in lowered or "lock timeout" in lowered:

@@ -7,6 +7,7 @@ and tests); against an application's own schema the seeding code only binds valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -97,7 +98,7 @@ def _django_users(metadata: MetaData, spec: TableSpec) -> Table:
 
 def _audit(metadata: MetaData, spec: TableSpec) -> Table:
     c = spec.column
-    metadata_type: TypeEngine[object] = JSON().with_variant(JSONB(), "postgresql")
+    metadata_type: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
     return Table(
         spec.name,
         metadata,

@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from tasks.context import RunContext
 from tasks.database import DatabaseTarget, apply_timeouts, database_errors
 from tasks.errors import DatabaseFailed
-from tasks.outcome import SeedResult
+from tasks.outcome import Outcome, SeedResult
 from tasks.profiles import Profile, TableSpec
 from tasks.schema import build_tables
 
@@ -75,7 +75,7 @@ def write_audit(
 
 def insert_or_lock(connection: Connection, table: Table, values: Mapping[str, Any], *,
                    conflict: ColumnElement[Any], conflict_where: ColumnElement[bool] | None,
-                   match: ColumnElement[bool], columns: list[str]) -> tuple[bool, Row[Any]]:
+                   match: ColumnElement[bool], columns: list[str]) -> tuple[bool, tuple[Any, ...]]:
     """Insert ``values`` unless the unique index on ``conflict`` already holds a live row;
     return whether it was new and ``columns`` of the row now there (locked until commit).
     """
@@ -87,11 +87,11 @@ def insert_or_lock(connection: Connection, table: Table, values: Mapping[str, An
         .returning(*wanted)
     ).one_or_none()
     if inserted is not None:
-        return True, inserted
+        return True, tuple(inserted)
     existing = connection.execute(select(*wanted).where(match).with_for_update()).one_or_none()
     if existing is None:
         raise DatabaseFailed("the conflicting account was removed while this run seeded it: run again")
-    return False, existing
+    return False, tuple(existing)
 
 
 def seed_admin(engine: Engine, target: DatabaseTarget, profile: Profile, email: str,
@@ -111,6 +111,7 @@ def seed_admin(engine: Engine, target: DatabaseTarget, profile: Profile, email: 
             columns=[c("id"), c("role"), c("isActive")],
         )
         user_id, role, active = row[0], row[1], bool(row[2])
+        outcome: Outcome
         if was_new:
             outcome, event, message = "created", "admin_account_seeded", f"created admin {email}"
         elif role == profile.admin_role and active:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from tasks.context import RunContext
 from tasks.database import DatabaseTarget
 from tasks.errors import InvalidInput
-from tasks.outcome import SeedResult
+from tasks.outcome import Outcome, SeedResult
 from tasks.passwords import check_password_policy, pbkdf2_sha256
 from tasks.profiles import Profile
 from tasks.schema import build_tables
@@ -59,6 +59,7 @@ def seed_superuser(engine: Engine, target: DatabaseTarget, profile: Profile, *, 
             columns=[c("id"), c("isSuperuser"), c("isActive"), c("email")],
         )
         user_id, superuser, active, stored_email = row[0], bool(row[1]), bool(row[2]), row[3]
+        outcome: Outcome
         if was_new:
             outcome, event, message = "created", "superuser_seeded", f"created superuser {username}"
         elif superuser and active:

@@ -1,0 +1,196 @@
+"""seed-superuser on the django profile: idempotent, validated, and readable by Django."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+from tests.conftest import Database
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def django_db(database: Database, cli: Any) -> Database:
+    assert cli(["init-db", "--profile", "django"], database.env()).code == 0
+    return database
+
+
+def superuser_env(db: Database, **extra: str) -> dict[str, str]:
+    defaults = {"DJANGO_SUPERUSER_USERNAME": "ops", "DJANGO_SUPERUSER_EMAIL": "Ops@Example.com",
+                "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
+    return db.env(**{**defaults, **extra})
+
+
+def django_check_password(password: str, encoded: str) -> bool:
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure()
+    from django.contrib.auth.hashers import check_password
+
+    return bool(check_password(password, encoded))
+
+
+def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli: Any) -> None:
+    run = cli(["seed-superuser", "--reason", "bootstrap"], superuser_env(django_db))
+
+    assert run.code == 0, run.stderr
+    assert run.result["outcome"] == "created"
+    [user] = django_db.rows("auth_user")
+    assert user["username"] == "ops" and user["email"] == "ops@example.com"
+    assert [bool(user[c]) for c in ("is_superuser", "is_staff", "is_active")] == [True] * 3
+    assert (user["first_name"], user["last_name"], user["last_login"]) == ("", "", None)
+    assert user["date_joined"] is not None
+    algorithm, iterations, salt, _ = user["password"].split("$")
+    assert (algorithm, iterations, len(salt)) == ("pbkdf2_sha256", "1000000", 22)
+    assert django_check_password(PASSWORD, user["password"])
+    assert not django_check_password(PASSWORD + "x", user["password"])
+    # No audit table in the django profile: the result line is the audit record.
+    assert run.result["audit"] == {"event": "superuser_seeded", "actor": "tester",
+                                   "runId": "run-1", "reason": "bootstrap",
+                                   "recordedIn": "result-line"}
+    assert PASSWORD not in run.stdout + run.stderr
+    assert user["password"] not in run.stdout + run.stderr
+
+
+def test_iterations_are_configurable_but_not_below_the_floor(django_db: Database, cli: Any) -> None:
+    run = cli(["seed-superuser"], superuser_env(django_db, ADMIN_TASKS_PBKDF2_ITERATIONS="100"))
+    assert run.code == 2 and "at least 600,000" in run.result["error"]
+    assert django_db.rows("auth_user") == []
+
+    run = cli(["seed-superuser", "--iterations", "720000"], superuser_env(django_db))
+    assert run.code == 0
+    [user] = django_db.rows("auth_user")
+    assert user["password"].startswith("pbkdf2_sha256$720000$")
+    assert django_check_password(PASSWORD, user["password"])
+
+
+def test_an_existing_superuser_keeps_its_password(django_db: Database, cli: Any) -> None:
+    assert cli(["seed-superuser"], superuser_env(django_db)).code == 0
+    [before] = django_db.rows("auth_user")
+
+    run = cli(["seed-superuser"],
+              superuser_env(django_db, DJANGO_SUPERUSER_PASSWORD="another-long-passphrase"))
+
+    assert run.code == 0 and run.result["outcome"] == "exists"
+    assert django_db.rows("auth_user") == [before]
+
+
+@pytest.mark.parametrize(("superuser", "active"), [(False, True), (True, False)])
+def test_an_existing_non_superuser_or_inactive_one_is_refused(
+    django_db: Database, cli: Any, superuser: bool, active: bool
+) -> None:
+    django_db.execute(
+        "insert into auth_user (password, is_superuser, username, first_name, last_name, email, "
+        "is_staff, is_active, date_joined) values ('!', :su, 'ops', '', '', 'x@example.com', "
+        "false, :active, '2024-01-01 00:00:00')", su=superuser, active=active,
+    )
+    before = django_db.snapshot()
+
+    run = cli(["seed-superuser"], superuser_env(django_db))
+
+    assert run.code == 3 and run.result["outcome"] == "refused"
+    assert "refusing to elevate" in run.result["error"]
+    assert django_db.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("short-pw1", "shorter than 12"),
+        ("123456789012345", "entirely numeric"),
+        ("my-ops-password-1", "contains the username"),
+        ("xx-mailbox-xx-1234", "contains the email's local part"),
+        ("CookieMonster", "common passwords"),
+        ("line-one\nline-two", "control character"),
+    ],
+)
+def test_weak_passwords_are_refused_before_anything_is_written(
+    sqlite_database: Database, cli: Any, password: str, rule: str
+) -> None:
+    assert cli(["init-db", "--profile", "django"], sqlite_database.env()).code == 0
+    env = superuser_env(sqlite_database, DJANGO_SUPERUSER_PASSWORD=password,
+                        DJANGO_SUPERUSER_EMAIL="mailbox@example.com")
+
+    run = cli(["seed-superuser"], env)
+
+    assert run.code == 2, run.stdout
+    assert rule in run.result["error"]
+    assert password not in run.stdout + run.stderr
+    assert sqlite_database.rows("auth_user") == []
+
+
+def test_the_password_is_never_a_flag(sqlite_database: Database, cli: Any) -> None:
+    run = cli(["seed-superuser", "--password", PASSWORD], superuser_env(sqlite_database))
+    assert run.code == 2 and "unrecognized arguments" in run.result["error"]
+    env = superuser_env(sqlite_database)
+    del env["DJANGO_SUPERUSER_PASSWORD"]
+    run = cli(["seed-superuser"], env)
+    assert run.code == 2 and "DJANGO_SUPERUSER_PASSWORD is not set" in run.result["error"]
+
+
+def test_flags_override_the_environment_and_usernames_are_checked(
+    django_db: Database, cli: Any
+) -> None:
+    run = cli(["seed-superuser", "--username", "root admin"], superuser_env(django_db))
+    assert run.code == 2 and "username" in run.result["error"]
+    run = cli(["seed-superuser", "--username", "platform", "--email", "platform@example.com"],
+              superuser_env(django_db))
+    assert run.code == 0
+    assert [(u["username"], u["email"]) for u in django_db.rows("auth_user")] == [
+        ("platform", "platform@example.com")]
+
+
+DJANGO_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+    settings.configure(DATABASES={"default": json.loads(sys.argv[1])},
+                       INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"],
+                       USE_TZ=True)
+    django.setup()
+    if sys.argv[2] == "migrate":
+        call_command("migrate", "auth", verbosity=0)
+    else:
+        from django.contrib.auth.models import User
+        user = User.objects.get(username="ops")
+        print(json.dumps({"password_ok": user.check_password(sys.argv[3]),
+                          "superuser": user.is_superuser, "staff": user.is_staff,
+                          "active": user.is_active, "email": user.email}))
+    """
+)
+
+
+def _django(database_settings: dict[str, Any], *args: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-c", DJANGO_SCRIPT, json.dumps(database_settings), *args],
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    return completed.stdout
+
+
+def test_a_superuser_seeded_into_djangos_own_schema_can_log_in(database: Database, cli: Any) -> None:
+    """Django creates auth_user with its migrations; our row must satisfy its model."""
+    url = database.engine().url
+    if database.kind == "sqlite":
+        settings: dict[str, Any] = {"ENGINE": "django.db.backends.sqlite3", "NAME": url.database}
+    else:
+        settings = {"ENGINE": "django.db.backends.postgresql", "NAME": url.database,
+                    "USER": url.username, "HOST": url.host, "PORT": url.port,
+                    "OPTIONS": {"options": url.query["options"]}}
+    _django(settings, "migrate")
+
+    run = cli(["seed-superuser"], superuser_env(database))
+
+    assert run.code == 0, run.stderr
+    loaded = json.loads(_django(settings, "check", PASSWORD))
+    assert loaded == {"password_ok": True, "superuser": True, "staff": True, "active": True,
+                      "email": "ops@example.com"}
