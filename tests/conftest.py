@@ -161,7 +161,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
 def run_process(args: list[str], env: Mapping[str, str], cwd: Path | None = None,
                 timeout: float = 120) -> CliRun:
     """Run ``python -m tasks`` as a real process (cold start, real exit code)."""
-    completed = subprocess.run(  # noqa: S603 - fixed interpreter and module
+    completed = subprocess.run(
         [sys.executable, "-m", "tasks", *args], env=dict(env), cwd=cwd, capture_output=True,
         text=True, timeout=timeout, check=False,
     )
