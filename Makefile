@@ -9,7 +9,6 @@ export EMAIL
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The runtime install is what the container has: SQLAlchemy and psycopg only.
 $(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
@@ -26,10 +25,11 @@ seed: $(VENV)/.runtime-installed
 	$(BIN)/python -m tasks init-db --profile role
 	$(BIN)/python -m tasks seed-admin --email "$$EMAIL"
 
-## lint: ruff and mypy on the code
+## lint: ruff and mypy on the code, hadolint on the task image
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check tasks infra tests
+	$(BIN)/ruff check tasks infra tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/hadolint tasks/Dockerfile
 
 ## test: lint, then the whole test suite (PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server)
 test: lint

@@ -1,0 +1,55 @@
+"""The README's first command works from a fresh copy of the repository.
+
+(`make test`, the second one, is what .ci/run itself runs on a fresh clone.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def first_screen_commands() -> list[str]:
+    first_screen = "\n".join(README.splitlines()[:40])
+    return re.findall(r"^```(?:sh|bash|console)\n(.*?)\n```", first_screen, re.MULTILINE | re.DOTALL)
+
+
+def test_the_readme_opens_with_exactly_the_two_newcomer_commands() -> None:
+    commands = first_screen_commands()
+    assert commands == ["make seed EMAIL=you@example.com", "make test"]
+    assert (PROJECT_ROOT / ".ci" / "run").read_text().count("\nmake test\n") == 1
+
+
+def test_make_seed_from_a_fresh_copy_creates_and_seeds_a_local_database(tmp_path: Path) -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=PROJECT_ROOT, capture_output=True,
+        text=True, check=True,
+    ).stdout.split()
+    copy = tmp_path / "admin-tasks"
+    for name in tracked:
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+
+    completed = subprocess.run(
+        ["make", "seed", "EMAIL=you@example.com"], cwd=copy, capture_output=True, text=True,
+        check=False, timeout=300,
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["outcome"] == "created"
+    assert result["user"] == {"id": 1, "email": "you@example.com", "role": "admin", "isActive": True}
+    assert (copy / "admin-tasks.db").is_file()
+    # The runtime install is the container's: no Pulumi, no boto3.
+    installed = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-m", "pip", "list"],
+                               capture_output=True, text=True, check=True).stdout.lower()
+    assert "sqlalchemy" in installed and "boto3" not in installed and "pulumi" not in installed
