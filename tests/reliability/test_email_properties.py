@@ -1,0 +1,113 @@
+"""Property tests of ``validate_email``: the one gate every seeding command and the
+launcher put in front of the database."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tasks.errors import InvalidInput
+from tasks.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH, validate_email
+
+ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
+LABEL_INNER = string.ascii_letters + string.digits + "-"
+FAST = settings(max_examples=300, deadline=None)
+
+atoms = st.text(ATEXT, min_size=1, max_size=12)
+local_parts = st.lists(atoms, min_size=1, max_size=4).map(".".join).filter(
+    lambda local: len(local) <= MAX_LOCAL_PART_LENGTH)
+labels = st.builds(
+    lambda first, middle, last: first + middle + last if middle or last else first,
+    st.sampled_from(string.ascii_letters + string.digits),
+    st.text(LABEL_INNER, max_size=10),
+    st.sampled_from(string.ascii_letters + string.digits),
+)
+top_level_labels = st.builds(lambda first, rest: first + rest,
+                             st.sampled_from(string.ascii_letters),
+                             st.text(string.ascii_letters + string.digits, max_size=6))
+domains = st.builds(lambda inner, top: ".".join([*inner, top]),
+                    st.lists(labels, min_size=1, max_size=3), top_level_labels)
+#: Addresses built from the grammar the validator documents: all must be accepted.
+valid_addresses = st.builds(lambda local, domain: f"{local}@{domain}", local_parts,
+                            domains).filter(lambda address: len(address) <= MAX_EMAIL_LENGTH)
+#: Whitespace and control characters an operator could paste along with an address.
+unwanted_characters = st.sampled_from(
+    [" ", "\t", "\n", "\r", "\x00", "\x0b", "\x1b", "\x7f", "\u00a0", "\u2028", "\u200b",
+     "\u3000", "\ufeff"])
+anything = st.one_of(
+    st.text(),
+    st.text(ATEXT + "@.", max_size=80),
+    valid_addresses,
+    st.none(), st.integers(), st.binary(), st.lists(st.text(), max_size=2),
+)
+
+
+def outcome(raw: object) -> str | None:
+    """The accepted address, or None when rejected with InvalidInput (anything else raises)."""
+    try:
+        return validate_email(raw)  # type: ignore[arg-type]
+    except InvalidInput as error:
+        assert str(error), "a rejection must say what is wrong"
+        return None
+
+
+def has_whitespace_or_control(text: str) -> bool:
+    return any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in text)
+
+
+@FAST
+@given(anything)
+@example("")
+@example("a@b.co\n")
+@example("a@b@c.co")
+@example("x" * 65 + "@example.com")
+@example("a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 61)
+@example("'; drop table users; --@example.com")
+def test_anything_is_either_rejected_cleanly_or_accepted_in_canonical_form(raw: object) -> None:
+    accepted = outcome(raw)
+    if accepted is None:
+        return
+    assert accepted == accepted.lower()
+    assert len(accepted) <= MAX_EMAIL_LENGTH
+    assert accepted.count("@") == 1
+    assert len(accepted.split("@")[0]) <= MAX_LOCAL_PART_LENGTH
+    assert not has_whitespace_or_control(accepted)
+    assert validate_email(accepted) == accepted
+
+
+@FAST
+@given(valid_addresses)
+def test_every_address_of_the_documented_grammar_is_accepted_lower_cased(address: str) -> None:
+    assert validate_email(address) == address.lower()
+    assert validate_email(address.upper()) == validate_email(address)
+
+
+@FAST
+@given(valid_addresses, unwanted_characters, st.data())
+def test_whitespace_or_control_anywhere_is_rejected_not_stripped(
+    address: str, unwanted: str, data: st.DataObject,
+) -> None:
+    position = data.draw(st.integers(0, len(address)), label="position")
+    assert outcome(address[:position] + unwanted + address[position:]) is None
+
+
+@FAST
+@given(local_parts, domains)
+def test_a_second_at_sign_is_always_rejected(local: str, domain: str) -> None:
+    assert outcome(f"{local}@{local}@{domain}") is None
+
+
+def address_of_length(length: int) -> str:
+    """A 64-character local part and valid labels, padded to exactly ``length``."""
+    address = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * (length - 197) + ".com"
+    assert len(address) == length
+    return address
+
+
+def test_the_length_limits_are_exact() -> None:
+    assert outcome(address_of_length(MAX_EMAIL_LENGTH)) == address_of_length(MAX_EMAIL_LENGTH)
+    assert outcome(address_of_length(MAX_EMAIL_LENGTH + 1)) is None
+    assert outcome("a" * (MAX_LOCAL_PART_LENGTH + 1) + "@example.com") is None
