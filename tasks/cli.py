@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from tasks.context import context_from_environment
 from tasks.database import make_engine, resolve_target
 from tasks.errors import AdminTaskError, InvalidInput
+from tasks.launcher.arguments import add_launcher_commands
 from tasks.outcome import SeedResult, error_line
 from tasks.passwords import DEFAULT_ITERATIONS
 from tasks.profiles import BUILT_IN, load_profile, profile_for
@@ -103,6 +104,14 @@ def _seed_superuser(args: argparse.Namespace, environ: Mapping[str, str]) -> Com
     return CommandResult.from_seed(result)
 
 
+def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
+    # Imported here: boto3 is in the workflow's install, not in the container image.
+    from tasks.launcher.commands import dispatch
+
+    result = dispatch(args, environ)
+    return CommandResult(result.line, result.exit_code, result.message)
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m tasks", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -125,6 +134,8 @@ def build_parser() -> ArgumentParser:
     superuser.add_argument("--iterations", help="PBKDF2 iterations (default: "
                            f"ADMIN_TASKS_PBKDF2_ITERATIONS, else {DEFAULT_ITERATIONS:,})")
     superuser.set_defaults(handler=_seed_superuser)
+
+    add_launcher_commands(commands, _launcher)
     return parser
 
 

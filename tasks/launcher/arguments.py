@@ -1,0 +1,37 @@
+"""The ``run`` and ``stop`` subcommands' arguments (no boto3 import here)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+
+def _add_settings_and_environment(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--environment", required=True,
+                        help="where to run: must match the launch settings' environment")
+    parser.add_argument("--settings", metavar="FILE",
+                        help="launch settings JSON (default: the ADMIN_TASKS_SETTINGS variable)")
+
+
+def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
+    """Register ``run`` and ``stop`` on the CLI's subparsers, both dispatched to ``handler``."""
+    run = commands.add_parser("run", help="start an admin task on ECS and follow it to the end")
+    run.add_argument("task", metavar="TASK", help="a catalog task name, e.g. seed-admin")
+    _add_settings_and_environment(run)
+    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="a task parameter, e.g. email=you@example.com (repeatable)")
+    run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
+    run.add_argument("--timeout", type=int, metavar="SECONDS",
+                     help="stop the task after this long (default: the catalog's timeout)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the RunTask request as JSON and call nothing")
+    run.add_argument("--no-wait", action="store_true",
+                     help="start the task and exit 0 without following it")
+    run.set_defaults(handler=handler)
+
+    stop = commands.add_parser("stop", help="stop every task a run started (cancel backstop)")
+    stop.add_argument("--run-id", required=True,
+                      help="the run's id: GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT in the workflow")
+    _add_settings_and_environment(stop)
+    stop.set_defaults(handler=handler)

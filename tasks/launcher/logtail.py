@@ -1,0 +1,61 @@
+"""Following one CloudWatch log stream from its first line, each line printed once.
+
+``GetLogEvents`` with ``startFromHead`` pages forward through ``nextForwardToken``;
+at the current end of the stream it returns the token it was given, which is where a
+poll stops. The next poll resumes from that token, so nothing is read twice. The
+stream does not exist until the container writes its first line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from tasks.launcher.aws import error_code, is_throttling
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
+
+
+class LogTail:
+    """Print new lines of ``group``/``stream`` with ``emit`` on every :meth:`poll`."""
+
+    def __init__(self, logs: CloudWatchLogsClient, group: str, stream: str,
+                 emit: Callable[[str], None], page_size: int | None = None) -> None:
+        self._logs, self._group, self._stream = logs, group, stream
+        self._emit, self._page_size = emit, page_size
+        self._token: str | None = None
+        self.lines = 0
+
+    def poll(self) -> int:
+        """Print every line that has arrived since the last poll; return how many."""
+        printed = 0
+        while True:
+            response = self._next_page()
+            if response is None:
+                return printed
+            for event in response.get("events", []):
+                self._emit(str(event.get("message", "")).rstrip("\n"))
+                printed += 1
+                self.lines += 1
+            token = response.get("nextForwardToken")
+            if token is None or token == self._token:
+                return printed
+            self._token = token
+
+    def _next_page(self) -> dict[str, Any] | None:
+        kwargs: dict[str, Any] = {"logGroupName": self._group, "logStreamName": self._stream,
+                                  "startFromHead": True}
+        if self._token is not None:
+            kwargs["nextToken"] = self._token
+        if self._page_size is not None:
+            kwargs["limit"] = self._page_size
+        try:
+            return dict(self._logs.get_log_events(**kwargs))
+        except ClientError as error:
+            # Not written yet, or throttled past botocore's retries: the next poll asks again.
+            if error_code(error) == "ResourceNotFoundException" or is_throttling(error):
+                return None
+            raise

@@ -1,0 +1,219 @@
+"""Launcher fixtures: a mocked AWS account with the stack's resources, a fake clock,
+and a way to run ``python -m tasks`` in-process and read exactly what it printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ecs.models import ecs_backends
+from moto.moto_api import state_manager
+
+from tasks import cli
+from tasks.catalog import CATALOG
+from tasks.launcher import commands
+from tasks.launcher.aws import Clients, make_clients
+
+REGION = "eu-west-1"
+ENVIRONMENT = "staging"
+LOG_GROUP = "/admin-tasks/staging"
+START = datetime(2026, 11, 21, 0, 0, 0, tzinfo=UTC)
+GITHUB = {"GITHUB_ACTOR": "alice", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1",
+          "GITHUB_REPOSITORY": "acme/app"}
+
+
+@pytest.fixture(autouse=True)
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+class FakeClock:
+    """Time moves only when the launcher sleeps; ``at(n, action)`` runs before sleep n ends."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+        self.sleeps: list[float] = []
+        self._script: dict[int, list[Callable[[], None]]] = {}
+
+    def at(self, sleep_number: int, action: Callable[[], None]) -> None:
+        self._script.setdefault(sleep_number, []).append(action)
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def sleep(self, seconds: float, wake: Any) -> None:
+        self.sleeps.append(seconds)
+        for action in self._script.pop(len(self.sleeps), []):
+            action()
+        if not wake.is_set():
+            self.elapsed += seconds
+
+
+@dataclass
+class World:
+    """The mocked account: what the stack would have created, plus handles on moto."""
+
+    settings: dict[str, Any]
+    ecs: Any
+    logs: Any
+    calls: list[str] = field(default_factory=list)
+    clients_made: list[Clients] = field(default_factory=list)
+
+    @property
+    def backend(self) -> Any:
+        return ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+    def tasks(self) -> list[Any]:
+        return [task for tasks in self.backend.tasks.values() for task in tasks.values()]
+
+    def task(self) -> Any:
+        (only,) = self.tasks()
+        return only
+
+    def set_status(self, status: str) -> None:
+        self.task().last_status = status
+
+    def stop(self, exit_code: int | None = 0, stop_code: str = "EssentialContainerExited",
+             reason: str = "Essential container in task exited",
+             container_reason: str | None = None) -> None:
+        task = self.task()
+        task.last_status = "STOPPED"
+        task.desired_status = "STOPPED"
+        task.stop_code, task.stopped_reason = stop_code, reason
+        task.containers[0].exitCode = exit_code
+        task.containers[0].reason = container_reason
+
+    def log_stream(self) -> str:
+        task = self.task()
+        return f"admin-tasks/{task.containers[0].name}/{task.id}"
+
+    def write_logs(self, lines: list[str]) -> None:
+        stream = self.log_stream()
+        existing = self.logs.describe_log_streams(logGroupName=LOG_GROUP,
+                                                  logStreamNamePrefix=stream)["logStreams"]
+        if not existing:
+            self.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        now = int(time.time() * 1000)
+        for start in range(0, len(lines), 1000):
+            batch = lines[start:start + 1000]
+            self.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=[
+                {"timestamp": now + start + offset, "message": line}
+                for offset, line in enumerate(batch)])
+
+    def record_calls(self, region: str) -> Clients:
+        clients = make_clients(region)
+        for client in (clients.ecs, clients.logs):
+            client.meta.events.register(
+                "before-call", lambda model, **_: self.calls.append(model.name))
+        self.clients_made.append(clients)
+        return clients
+
+
+def create_stack_resources() -> dict[str, Any]:
+    """VPC, cluster, one task definition per catalog entry, the log group: the settings."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # moto's awsvpc ENIs need DNS hostnames on the VPC.
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="admin-tasks", Description="admin tasks",
+                                      VpcId=vpc)["GroupId"]
+    ecs = boto3.client("ecs", region_name=REGION)
+    cluster = ecs.create_cluster(clusterName="app-staging")["cluster"]["clusterArn"]
+    tasks = {}
+    for entry in CATALOG:
+        family = f"admin-tasks-staging-{entry.name}"
+        ecs.register_task_definition(
+            family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+            cpu="256", memory="512",
+            containerDefinitions=[{"name": entry.name, "image": "admin-tasks:test",
+                                   "essential": True, "memory": 512}])
+        tasks[entry.name] = {"taskDefinition": family, "container": entry.name,
+                             "logStreamPrefix": "admin-tasks",
+                             "timeoutSeconds": entry.timeout_seconds}
+    boto3.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
+    return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,
+            "subnets": [subnet], "securityGroups": [group], "assignPublicIp": False,
+            "logGroup": LOG_GROUP, "tasks": tasks}
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        # Tasks stay where a test puts them instead of advancing on every describe.
+        state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+        try:
+            settings = create_stack_resources()
+            yield World(settings=settings, ecs=boto3.client("ecs", region_name=REGION),
+                        logs=boto3.client("logs", region_name=REGION))
+        finally:
+            state_manager.unset_transition("ecs::task")
+
+
+@dataclass
+class Launch:
+    """What one launcher invocation showed the operator."""
+
+    exit_code: int
+    lines: list[str]
+    stderr: str
+
+    @property
+    def operator_lines(self) -> list[str]:
+        """stdout without the launcher's own closing JSON result line."""
+        return self.lines[:-1]
+
+    @property
+    def result(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.lines[-1])
+        return parsed
+
+
+@dataclass
+class Launcher:
+    """Runs ``python -m tasks`` in-process against the mocked account and the fake clock."""
+
+    world: World
+    clock: FakeClock
+    capsys: pytest.CaptureFixture[str]
+    log_page_size: int | None = None
+
+    def runtime(self) -> commands.Runtime:
+        return commands.Runtime(clients=self.world.record_calls, clock=self.clock,
+                                out=sys.stdout, log_page_size=self.log_page_size)
+
+    def __call__(self, *argv: str, **environ: str) -> Launch:
+        self.capsys.readouterr()
+        env = {**GITHUB, "ADMIN_TASKS_SETTINGS": json.dumps(self.world.settings), **environ}
+        code = cli.main(list(argv), {k: v for k, v in env.items() if v != ""})
+        captured = self.capsys.readouterr()
+        return Launch(code, captured.out.splitlines(), captured.err)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def launch(world: World, clock: FakeClock, capsys: pytest.CaptureFixture[str],
+           monkeypatch: pytest.MonkeyPatch) -> Launcher:
+    launcher = Launcher(world, clock, capsys)
+    monkeypatch.setattr(commands, "default_runtime", launcher.runtime)
+    return launcher
