@@ -1,0 +1,44 @@
+"""LauncherPermissions: what the environment's GitHub role may do (guardrail 3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws.iam as iam
+
+from infra.iam_documents import launcher_policy
+
+
+@dataclass
+class LauncherPermissionsArgs:
+    """Inputs of LauncherPermissions."""
+
+    role_name: pulumi.Input[str]
+    """The environment's GitHub role."""
+    cluster_arn: str
+    """The only cluster tasks may run in."""
+    task_definition_arns: Sequence[str]
+    """Task-definition family ARNs (`...:task-definition/FAMILY:*`) the role may run."""
+    passable_role_arns: Sequence[pulumi.Input[str]]
+    """Execution and task roles of those definitions."""
+    log_group_arn: pulumi.Input[str]
+    """The admin log group the launcher streams from."""
+
+
+class LauncherPermissions(pulumi.ComponentResource):
+    """An inline policy: run, watch, stop this environment's admin tasks and read their logs."""
+
+    def __init__(self, name: str, args: LauncherPermissionsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("admin-tasks:infra:LauncherPermissions", name, None, opts)
+        document: pulumi.Output[str] = pulumi.Output.all(
+            args.log_group_arn, *args.passable_role_arns).apply(lambda values: json.dumps(
+                launcher_policy(cluster_arn=args.cluster_arn,
+                                task_definition_arns=args.task_definition_arns,
+                                passable_role_arns=values[1:], log_group_arn=values[0])))
+        policy = iam.RolePolicy(f"{name}-policy", role=args.role_name, policy=document,
+                                opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"policyName": policy.name})

@@ -1,0 +1,116 @@
+"""AdminTaskDefinitions: log group, execution and task roles, one task definition per task.
+
+Guardrails 4, 5 and 7: the execution role reads only the secrets the definitions
+reference; the task role has no permissions (the tasks talk to the database only);
+the log group keeps the audit trail for the configured retention.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import pulumi
+import pulumi_aws.cloudwatch as cloudwatch
+import pulumi_aws.ecs as ecs
+import pulumi_aws.iam as iam
+
+from infra.containers import SCRATCH_VOLUME, ContainerSpec, container_definition
+from infra.iam_documents import ecs_tasks_trust_policy, execution_policy
+from infra.naming import log_group_name, prefix, task_family
+from tasks.catalog import CatalogEntry
+
+
+@dataclass
+class AdminTaskDefinitionsArgs:
+    """Inputs of AdminTaskDefinitions."""
+
+    environment: str
+    """Environment name (families `admin-tasks-<env>-<task>`, log group `/admin-tasks/<env>`)."""
+    account: str
+    """AWS account id (trust-policy source account)."""
+    region: str
+    """AWS region (KMS via-service condition)."""
+    entries: Sequence[CatalogEntry]
+    """Catalog entries to define, already filtered for the environment."""
+    containers: Mapping[str, ContainerSpec]
+    """Per entry name: image, command, database shape, user (secret ARNs filled in here)."""
+    secret_arns: Mapping[str, pulumi.Input[str]]
+    """Secret logical name to ARN (created or existing)."""
+    log_retention_days: int
+    """Retention of the admin log group."""
+    cpu: int
+    """Fargate CPU units per task."""
+    memory: int
+    """Fargate memory (MiB) per task."""
+    ecr_repository_arns: Sequence[str] = ()
+    """ECR repositories the images come from (pull permission for the execution role)."""
+    kms_key_arn: str | None = None
+    """Customer-managed key of the secrets, if any."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every AWS resource."""
+
+
+class AdminTaskDefinitions(pulumi.ComponentResource):
+    """Everything ECS needs to start an admin task of one environment."""
+
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    task_definition_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: AdminTaskDefinitionsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("admin-tasks:infra:AdminTaskDefinitions", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        log_group = cloudwatch.LogGroup(
+            f"{name}-logs", name=log_group_name(args.environment),
+            retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        ecs_trust = json.dumps(ecs_tasks_trust_policy(args.account))
+        execution_role = iam.Role(
+            f"{name}-execution", name=f"{prefix(args.environment)}-execution",
+            assume_role_policy=ecs_trust, tags=tags, opts=child,
+            description="ECS pulls images, writes logs and injects the referenced secrets")
+        task_role = iam.Role(
+            f"{name}-task", name=f"{prefix(args.environment)}-task",
+            assume_role_policy=ecs_trust, tags=tags, opts=child,
+            description="Identity of admin task containers; deliberately without permissions")
+        # Only the secrets some definition references: guardrail 4's "nothing else".
+        referenced = sorted({item.secret for entry in args.entries for item in entry.secrets})
+        policy_inputs = [log_group.arn, *(args.secret_arns[logical] for logical in referenced)]
+        iam.RolePolicy(
+            f"{name}-execution-policy", role=execution_role.id, opts=child,
+            policy=pulumi.Output.all(*policy_inputs).apply(lambda values: json.dumps(
+                execution_policy(secret_arns=values[1:], kms_key_arn=args.kms_key_arn,
+                                 log_group_arn=values[0],
+                                 ecr_repository_arns=args.ecr_repository_arns,
+                                 region=args.region))))
+        self.task_definition_arns = {}
+        for entry in args.entries:
+            definition = ecs.TaskDefinition(
+                f"{name}-{entry.name}", family=task_family(args.environment, entry.name),
+                requires_compatibilities=["FARGATE"], network_mode="awsvpc",
+                cpu=str(args.cpu), memory=str(args.memory),
+                execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
+                volumes=[ecs.TaskDefinitionVolumeArgs(name=SCRATCH_VOLUME)],
+                container_definitions=_container_definitions(args, entry),
+                tags=tags, opts=child)
+            self.task_definition_arns[entry.name] = definition.arn
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.register_outputs({"logGroupName": self.log_group_name,
+                               "taskDefinitionArns": self.task_definition_arns})
+
+
+def _container_definitions(args: AdminTaskDefinitionsArgs,
+                           entry: CatalogEntry) -> pulumi.Output[str]:
+    arns = pulumi.Output.all(**{logical: args.secret_arns[logical]
+                                for logical in sorted(args.secret_arns)})
+    spec = args.containers[entry.name]
+    return arns.apply(lambda resolved: json.dumps(
+        [container_definition(entry, replace(spec, secret_arns=resolved))]))

@@ -1,0 +1,155 @@
+"""The typed stack configuration, parsed once by `infra/__main__.py`.
+
+`parse_config` checks everything a deployment would otherwise discover half-way
+through (guardrail 8): it raises ConfigError naming the key and the fix before any
+resource is registered. Components receive the resulting dataclasses, never config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra import config_rules as rules
+from infra.config_sections import (
+    DatabaseConfig,
+    GithubConfig,
+    NetworkConfig,
+    parse_database,
+    parse_github,
+    parse_network,
+    parse_tasks,
+)
+from infra.config_values import ConfigError, ConfigReader, config_error
+from tasks.catalog import steps_command
+from tasks.errors import InvalidInput
+from tasks.validation import validate_environment_name
+
+KNOWN_KEYS = {
+    "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
+    "oidcProviderArn", "reviewers", "minimumReviewers", "canAdminsBypass", "clusterArn",
+    "subnets", "securityGroups", "assignPublicIp", "tasksImage", "appImage", "migrateSteps",
+    "tasks", "logRetentionDays", "databaseSecretArn", "databaseHost", "databasePort",
+    "databaseName", "secretsKmsKeyArn", "secretRecoveryWindowDays", "taskCpu", "taskMemory",
+    "containerUser",
+}
+
+__all__ = ["ConfigError", "StackConfig", "parse_config"]
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything one environment's stack needs, validated."""
+
+    environment: str
+    """Environment name: GitHub environment, IAM subject, secret path, log group."""
+    production: bool
+    """True for names starting with `prod`: stricter reviewers, retention and images."""
+    github: GithubConfig
+    """Repository, its ids, reviewers and the OIDC provider."""
+    network: NetworkConfig
+    """Cluster, region, account, subnets and security groups the tasks run in."""
+    database: DatabaseConfig
+    """Where the database credentials come from."""
+    tasks: tuple[str, ...]
+    """Catalog entries that get a task definition in this environment."""
+    tasks_image: str
+    """Image of this repository's task package."""
+    app_image: str | None
+    """The application's image (for `app` catalog entries such as `migrate`)."""
+    migrate_command: tuple[str, ...] | None
+    """Container command of `migrate`, built by `tasks.catalog.steps_command`."""
+    log_retention_days: int
+    """Retention of the admin log group (guardrail 7)."""
+    secrets_kms_key_arn: str | None
+    """Customer-managed KMS key of the secrets, or None for `aws/secretsmanager`."""
+    secret_recovery_window_days: int
+    """Days a deleted secret can be restored."""
+    task_cpu: int
+    """Fargate CPU units of each admin task."""
+    task_memory: int
+    """Fargate memory (MiB) of each admin task."""
+    container_user: str
+    """Non-root `uid[:gid]` the containers run as."""
+
+
+def _environment(reader: ConfigReader, stack: str) -> str:
+    raw = reader.string("environment", rules.ANY_TEXT, rules.ENVIRONMENT_FIX, default=stack)
+    try:
+        return validate_environment_name(raw)
+    except InvalidInput:
+        raise config_error("environment", f"{raw!r} is not a valid environment name "
+                           "(it appears in IAM subjects, secret paths and log groups)",
+                           rules.ENVIRONMENT_FIX) from None
+
+
+def _image(reader: ConfigReader, key: str, production: bool) -> str:
+    image = reader.string(key, rules.IMAGE, "set a full image reference such as "
+                          "111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks@sha256:<digest>")
+    if production and "@sha256:" not in image:
+        raise config_error(key, "is not pinned by digest; the image a reviewer approves must "
+                           "not change under them", "append @sha256:<digest> to the image")
+    return image
+
+
+def _migrate_command(reader: ConfigReader) -> tuple[str, ...]:
+    fix = ('list each step as an argv list, e.g. [["python", "manage.py", "migrate_schemas", '
+           '"--shared", "--noinput"], ["python", "manage.py", "migrate_schemas", "--tenant"]]')
+    try:
+        return tuple(steps_command(reader.steps("migrateSteps", fix)))
+    except InvalidInput as error:
+        raise config_error("migrateSteps", str(error), fix) from None
+
+
+def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate one stack's raw config (keys `namespace:name`) into a StackConfig."""
+    reader = ConfigReader(raw)
+    unknown = reader.unknown_keys(KNOWN_KEYS)
+    if unknown:
+        raise config_error(unknown[0], "is not a known key", f"use one of {sorted(KNOWN_KEYS)}")
+    environment = _environment(reader, stack)
+    production = environment.startswith("prod")
+    network = parse_network(reader)
+    tasks = parse_tasks(reader, environment)
+    app_needed = "migrate" in tasks
+    retention = reader.integer(
+        "logRetentionDays", 1, 3653, "use a CloudWatch retention period",
+        default=rules.MINIMUM_RETENTION_PRODUCTION if production else rules.MINIMUM_RETENTION_OTHER)
+    rules.check_retention(retention, production)
+    cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
+    memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
+    rules.check_fargate_size(cpu, memory)
+    return StackConfig(
+        environment=environment, production=production,
+        github=parse_github(reader, production), network=network,
+        database=parse_database(reader, network),
+        tasks=tasks,
+        tasks_image=_image(reader, "tasksImage", production),
+        app_image=_image(reader, "appImage", production) if app_needed else None,
+        migrate_command=_migrate_command(reader) if app_needed else None,
+        log_retention_days=retention,
+        secrets_kms_key_arn=_kms_key(reader, network),
+        secret_recovery_window_days=reader.integer(
+            "secretRecoveryWindowDays", 7, 30, "use 7 to 30 days", default=30),
+        task_cpu=cpu, task_memory=memory,
+        container_user=_container_user(reader),
+    )
+
+
+def _container_user(reader: ConfigReader) -> str:
+    fix = "use a non-root uid[:gid] such as 1000:1000"
+    user = reader.string("containerUser", rules.CONTAINER_USER, fix, default="1000:1000")
+    if user.split(":")[0] == "root":
+        raise config_error("containerUser", "is root; admin tasks run as a non-root user", fix)
+    return user
+
+
+def _kms_key(reader: ConfigReader, network: NetworkConfig) -> str | None:
+    arn = reader.optional_string("secretsKmsKeyArn", rules.KMS_KEY_ARN,
+                                 "use a key ARN: arn:aws:kms:REGION:ACCOUNT:key/KEY-ID")
+    if arn is not None:
+        match = rules.KMS_KEY_ARN.fullmatch(arn)
+        assert match is not None
+        rules.check_same_place("secretsKmsKeyArn", match, network.region, network.account)
+    return arn

@@ -1,0 +1,178 @@
+"""The grouped parts of the stack config: GitHub, network, database, task selection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra import config_rules as rules
+from infra.config_values import ConfigReader, config_error
+from tasks.catalog import get_task, task_names
+from tasks.errors import InvalidInput
+
+MAX_REVIEWERS = 6  # GitHub's limit per environment
+
+
+@dataclass(frozen=True)
+class GithubConfig:
+    """The repository whose workflow may assume the role, and who must approve runs."""
+
+    owner: str
+    """Owner login (user or organisation) of the repository."""
+    repository: str
+    """Repository name, without the owner."""
+    owner_id: int | None
+    """Numeric owner id for the immutable subject; None: looked up with the GitHub provider."""
+    repository_id: int | None
+    """Numeric repository id for the immutable subject; None: looked up."""
+    oidc_provider_arn: str | None
+    """Existing GitHub OIDC provider of the account; None: the stack creates it."""
+    reviewer_users: tuple[str, ...]
+    """Logins of required reviewers."""
+    reviewer_teams: tuple[str, ...]
+    """Slugs of required reviewer teams (of the owning organisation)."""
+    can_admins_bypass: bool
+    """Whether repository admins may skip review (never in production)."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Where the admin tasks run."""
+
+    cluster_arn: str
+    """ARN of the existing ECS cluster."""
+    cluster_name: str
+    """The cluster's name (last part of its ARN)."""
+    partition: str
+    """AWS partition of the cluster (`aws`, `aws-us-gov`, ...)."""
+    region: str
+    """Region of the cluster and of every resource the stack creates."""
+    account: str
+    """AWS account id of the cluster."""
+    subnets: tuple[str, ...]
+    """Subnets the tasks get their network interface in."""
+    security_groups: tuple[str, ...]
+    """Security groups of the tasks (must reach the database)."""
+    assign_public_ip: bool
+    """Whether tasks get a public IP (only for public subnets without NAT)."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The database secret: created by the stack (`url` key) or an existing one."""
+
+    existing_secret_arn: str | None
+    """ARN of an existing secret with `username`/`password` keys (e.g. RDS-managed)."""
+    host: str | None
+    """Database host, plain environment (only with an existing secret)."""
+    port: int
+    """Database port (only with an existing secret)."""
+    name: str | None
+    """Database name (only with an existing secret)."""
+
+
+def parse_github(reader: ConfigReader, production: bool) -> GithubConfig:
+    for key in ("githubOwner", "githubRepository"):
+        if reader.has(key):
+            rules.reject_wildcards(key, str(reader.string(key, rules.ANY_TEXT, "")))
+    owner = reader.string("githubOwner", rules.GITHUB_LOGIN,
+                          "set the repository owner's login: `pulumi config set githubOwner ORG`")
+    repository = reader.string(
+        "githubRepository", rules.GITHUB_REPOSITORY,
+        "set the repository name without the owner: `pulumi config set githubRepository REPO`")
+    ids_fix = "use the numeric id (gh api repos/OWNER/REPO --jq .owner.id,.id) or leave it unset"
+    provider = reader.optional_string(
+        "oidcProviderArn", rules.OIDC_PROVIDER_ARN,
+        "use arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com or unset it")
+    reviewers = reader.mapping("reviewers", 'set {"users": [LOGIN, ...], "teams": [SLUG, ...]}')
+    users, teams = _reviewers(reviewers)
+    bypass = reader.boolean("canAdminsBypass", default=False)
+    if production and bypass:
+        raise config_error("canAdminsBypass", "is true in a production environment",
+                           "remove it: admins must not skip the required review in production")
+    minimum = reader.integer("minimumReviewers", 1, MAX_REVIEWERS, "use 1 to 6",
+                             default=2 if production else 1)
+    if len(users) + len(teams) < minimum:
+        raise config_error("reviewers", f"names {len(users) + len(teams)} reviewer(s), fewer "
+                           f"than the {minimum} this environment requires",
+                           "add user logins or team slugs under reviewers.users / reviewers.teams")
+    return GithubConfig(
+        owner=owner, repository=repository,
+        owner_id=reader.optional_integer("githubOwnerId", 1, 2**53, ids_fix),
+        repository_id=reader.optional_integer("githubRepositoryId", 1, 2**53, ids_fix),
+        oidc_provider_arn=provider, reviewer_users=users, reviewer_teams=teams,
+        can_admins_bypass=bypass)
+
+
+def _reviewers(raw: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fix = 'list user logins and team slugs: {"users": ["alice"], "teams": ["platform"]}'
+    unknown = set(raw) - {"users", "teams"}
+    if unknown:
+        raise config_error("reviewers", f"has unknown keys {sorted(unknown)}", fix)
+    found: list[tuple[str, ...]] = []
+    for part, pattern in (("users", rules.GITHUB_LOGIN), ("teams", rules.GITHUB_TEAM)):
+        values = raw.get(part, [])
+        if not isinstance(values, list) or not all(
+                isinstance(v, str) and pattern.fullmatch(v) for v in values):
+            raise config_error(f"reviewers.{part}", f"is malformed (got {values!r})", fix)
+        found.append(tuple(values))
+    users, teams = found
+    if not 1 <= len(users) + len(teams) <= MAX_REVIEWERS:
+        raise config_error("reviewers", f"must name 1 to {MAX_REVIEWERS} reviewers in total "
+                           f"(got {len(users) + len(teams)})", fix)
+    return users, teams
+
+
+def parse_network(reader: ConfigReader) -> NetworkConfig:
+    cluster_arn = reader.string("clusterArn", rules.CLUSTER_ARN,
+                                "use arn:aws:ecs:REGION:ACCOUNT:cluster/NAME")
+    match = rules.CLUSTER_ARN.fullmatch(cluster_arn)
+    assert match is not None
+    region = reader.string("aws:region", rules.REGION,
+                           "`pulumi config set aws:region eu-west-1` (the cluster's region)")
+    rules.check_same_place("clusterArn", match, region, match.group("account"))
+    return NetworkConfig(
+        cluster_arn=cluster_arn, cluster_name=match.group("name"),
+        partition=match.group("partition"), region=region, account=match.group("account"),
+        subnets=reader.strings("subnets", rules.SUBNET, "list subnet ids like subnet-0abc1234"),
+        security_groups=reader.strings("securityGroups", rules.SECURITY_GROUP,
+                                       "list security group ids like sg-0abc1234"),
+        assign_public_ip=reader.boolean("assignPublicIp", default=False))
+
+
+def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConfig:
+    arn = reader.optional_string(
+        "databaseSecretArn", rules.SECRET_ARN,
+        "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or unset it to create one")
+    parts = ("databaseHost", "databasePort", "databaseName")
+    if arn is None:
+        stray = [key for key in parts if reader.has(key)]
+        if stray:
+            raise config_error(stray[0], "is only used with databaseSecretArn",
+                               "remove it: the created secret holds the whole DATABASE_URL")
+        return DatabaseConfig(existing_secret_arn=None, host=None, port=5432, name=None)
+    match = rules.SECRET_ARN.fullmatch(arn)
+    assert match is not None
+    rules.check_same_place("databaseSecretArn", match, network.region, network.account)
+    return DatabaseConfig(
+        existing_secret_arn=arn,
+        host=reader.string("databaseHost", rules.HOSTNAME, "set the database endpoint host name"),
+        port=reader.integer("databasePort", 1, 65535, "use the database port", default=5432),
+        name=reader.string("databaseName", rules.DATABASE_NAME, "set the database name"))
+
+
+def parse_tasks(reader: ConfigReader, environment: str) -> tuple[str, ...]:
+    if not reader.has("tasks"):
+        return tuple(name for name in task_names() if get_task(name).enabled_in(environment))
+    names = reader.strings("tasks", rules.ANY_TEXT, f"list catalog tasks: {task_names()}")
+    for name in names:
+        try:
+            entry = get_task(name)
+        except InvalidInput as error:
+            raise config_error("tasks", str(error), "remove it or add it to tasks/catalog.py") \
+                from None
+        if not entry.enabled_in(environment):
+            raise config_error("tasks", f"enables {name}, which the catalog does not allow in "
+                               f"{environment}", "remove it from the list")
+    if len(set(names)) != len(names):
+        raise config_error("tasks", "lists a task twice", "list each task once")
+    return names

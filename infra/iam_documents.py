@@ -1,0 +1,88 @@
+"""IAM policy documents as pure functions of names and ARNs (guardrails 1, 3 and 4).
+
+Kept free of Pulumi so the same functions are unit-tested directly, fed to
+parliament, and wrapped in `Output.apply` by the components only for unknown ARNs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from infra.naming import ECS_TASKS_SERVICE, OIDC_AUDIENCE, OIDC_HOST
+
+Document = dict[str, Any]
+VERSION = "2012-10-17"
+
+
+def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> Document:
+    """Only a job of this repository's environment, in either `sub` form, may assume the role."""
+    return {"Version": VERSION, "Statement": [{
+        "Sid": "GithubEnvironmentOnly",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            f"{OIDC_HOST}:aud": OIDC_AUDIENCE,
+            f"{OIDC_HOST}:sub": list(subjects),
+        }},
+    }]}
+
+
+def ecs_tasks_trust_policy(account: str) -> Document:
+    """ECS tasks of this account only (confused-deputy guard via aws:SourceAccount)."""
+    return {"Version": VERSION, "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Service": ECS_TASKS_SERVICE},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    }]}
+
+
+def launcher_policy(*, cluster_arn: str, task_definition_arns: Sequence[str],
+                    passable_role_arns: Sequence[str], log_group_arn: str) -> Document:
+    """What `python -m tasks run` needs: start, watch, stop, read logs. Nothing else."""
+    in_cluster = {"ArnEquals": {"ecs:cluster": cluster_arn}}
+    cluster_tasks = cluster_arn.replace(":cluster/", ":task/", 1) + "/*"
+    return {"Version": VERSION, "Statement": [
+        {"Sid": "RunAdminTasksInCluster", "Effect": "Allow", "Action": "ecs:RunTask",
+         "Resource": list(task_definition_arns), "Condition": in_cluster},
+        {"Sid": "PassAdminTaskRolesToEcs", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": list(passable_role_arns),
+         "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}}},
+        {"Sid": "WatchAndStopTasksInCluster", "Effect": "Allow",
+         "Action": ["ecs:DescribeTasks", "ecs:StopTask"],
+         "Resource": cluster_tasks, "Condition": in_cluster},
+        {"Sid": "ReadAdminTaskLogs", "Effect": "Allow", "Action": "logs:GetLogEvents",
+         "Resource": f"{log_group_arn}:log-stream:*"},
+    ]}
+
+
+def execution_policy(*, secret_arns: Sequence[str], kms_key_arn: str | None,
+                     log_group_arn: str, ecr_repository_arns: Sequence[str],
+                     region: str) -> Document:
+    """What ECS needs to start the containers: pull, write logs, read the referenced secrets."""
+    statements: list[Document] = [
+        {"Sid": "ReadReferencedSecrets", "Effect": "Allow",
+         "Action": "secretsmanager:GetSecretValue", "Resource": sorted(set(secret_arns))},
+        {"Sid": "WriteAdminTaskLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{log_group_arn}:log-stream:*"},
+    ]
+    if ecr_repository_arns:
+        statements += [
+            # GetAuthorizationToken has no resource-level permissions: "*" is the only form.
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
+             "Resource": "*"},
+            {"Sid": "PullTaskImages", "Effect": "Allow",
+             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchGetImage"],
+             "Resource": sorted(set(ecr_repository_arns))},
+        ]
+    if kms_key_arn is not None:
+        statements.append(
+            {"Sid": "DecryptSecretsThroughSecretsManager", "Effect": "Allow",
+             "Action": "kms:Decrypt", "Resource": kms_key_arn,
+             "Condition": {"StringEquals": {
+                 "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}})
+    return {"Version": VERSION, "Statement": statements}

@@ -1,0 +1,126 @@
+"""Wires the components of one environment together from a validated StackConfig."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_github as github
+
+from infra.components.admin_secrets import AdminSecrets, AdminSecretsArgs
+from infra.components.github_environment import GithubEnvironment, GithubEnvironmentArgs
+from infra.components.github_oidc import GithubOidc, GithubOidcArgs
+from infra.components.launcher_permissions import LauncherPermissions, LauncherPermissionsArgs
+from infra.components.task_definitions import AdminTaskDefinitions, AdminTaskDefinitionsArgs
+from infra.config import StackConfig
+from infra.config_rules import ECR_IMAGE
+from infra.containers import TASKS_ENTRY_POINT, ContainerSpec
+from infra.naming import PROJECT, github_subjects, log_group_name, prefix, task_family
+from tasks.catalog import CatalogEntry, get_task
+
+
+def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]:
+    """Declare every resource of the environment; return the stack outputs."""
+    env, network = config.environment, config.network
+    tags = {"project": PROJECT, "environment": env}
+    provider = github.Provider("github", owner=config.github.owner)
+    owner_id, repository_id = _github_ids(config, provider)
+    oidc = GithubOidc("github-oidc", GithubOidcArgs(
+        role_name=f"{prefix(env)}-github", existing_provider_arn=config.github.oidc_provider_arn,
+        subjects=pulumi.Output.all(owner_id, repository_id).apply(lambda ids: github_subjects(
+            config.github.owner, config.github.repository, ids[0], ids[1], env)),
+        tags=tags))
+    entries = [get_task(name) for name in config.tasks]
+    secrets = AdminSecrets("secrets", _secrets_args(config, entries, tags))
+    definitions = AdminTaskDefinitions("admin-tasks", AdminTaskDefinitionsArgs(
+        environment=env, account=network.account, region=network.region, entries=entries,
+        containers={entry.name: _container_spec(config, entry) for entry in entries},
+        secret_arns=secrets.arns, log_retention_days=config.log_retention_days,
+        cpu=config.task_cpu, memory=config.task_memory,
+        ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
+        tags=tags))
+    LauncherPermissions("launcher", LauncherPermissionsArgs(
+        role_name=oidc.role_name, cluster_arn=network.cluster_arn,
+        task_definition_arns=[_family_arn(config, entry.name) for entry in entries],
+        passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
+        log_group_arn=definitions.log_group_arn))
+    settings_json = json.dumps(settings, sort_keys=True)
+    environment = GithubEnvironment("github-environment", GithubEnvironmentArgs(
+        repository=config.github.repository, environment=env,
+        reviewer_user_ids=[_user_id(login, provider) for login in config.github.reviewer_users],
+        reviewer_team_ids=[_team_id(slug, provider) for slug in config.github.reviewer_teams],
+        can_admins_bypass=config.github.can_admins_bypass,
+        variables={"ADMIN_TASKS_SETTINGS": settings_json, "ADMIN_TASKS_ROLE_ARN": oidc.role_arn,
+                   "AWS_REGION": network.region}),
+        # The workflow may only see settings once the definitions they name exist.
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[definitions]))
+    return {"roleArn": oidc.role_arn, "oidcProviderArn": oidc.provider_arn,
+            "launchSettings": settings_json, "logGroupName": definitions.log_group_name,
+            "taskDefinitionArns": definitions.task_definition_arns,
+            "secretArns": secrets.arns, "githubEnvironment": environment.name}
+
+
+def _lookup(provider: github.Provider) -> pulumi.InvokeOutputOptions:
+    return pulumi.InvokeOutputOptions(provider=provider)
+
+
+def _user_id(login: str, provider: github.Provider) -> pulumi.Output[int]:
+    return github.get_user_output(username=login, opts=_lookup(provider)).id.apply(int)
+
+
+def _team_id(slug: str, provider: github.Provider) -> pulumi.Output[int]:
+    team = github.get_team_output(slug=slug, summary_only=True, opts=_lookup(provider))
+    return team.id.apply(int)
+
+
+def _github_ids(config: StackConfig, provider: github.Provider,
+                ) -> tuple[pulumi.Input[int], pulumi.Input[int]]:
+    """Ids from config win; otherwise ask GitHub (the owner may be a user or an organisation)."""
+    owner_id: pulumi.Input[int] = config.github.owner_id or _user_id(config.github.owner, provider)
+    repository_id: pulumi.Input[int] = config.github.repository_id or github.get_repository_output(
+        full_name=f"{config.github.owner}/{config.github.repository}",
+        opts=_lookup(provider)).repo_id
+    return owner_id, repository_id
+
+
+def _secrets_args(config: StackConfig, entries: list[CatalogEntry],
+                  tags: dict[str, str]) -> AdminSecretsArgs:
+    needed = sorted({item.secret for entry in entries for item in entry.secrets})
+    existing = config.database.existing_secret_arn
+    return AdminSecretsArgs(
+        environment=config.environment,
+        create=tuple(name for name in needed if not (name == "database" and existing)),
+        existing={"database": existing} if existing and "database" in needed else {},
+        recovery_window_days=config.secret_recovery_window_days,
+        kms_key_arn=config.secrets_kms_key_arn, tags=tags)
+
+
+def _container_spec(config: StackConfig, entry: CatalogEntry) -> ContainerSpec:
+    if entry.command is None:  # the stack supplies it: `migrate`'s steps from config
+        assert config.migrate_command is not None and config.app_image is not None
+        entry_point, command = config.migrate_command[:2], config.migrate_command[2:]
+    else:
+        entry_point, command = TASKS_ENTRY_POINT, entry.command
+    image = config.tasks_image if entry.image == "tasks" else config.app_image
+    assert image is not None
+    return ContainerSpec(
+        image=image, entry_point=entry_point, command=command, secret_arns={},
+        database=config.database, log_group=log_group_name(config.environment),
+        region=config.network.region, user=config.container_user)
+
+
+def _family_arn(config: StackConfig, task: str) -> str:
+    network = config.network
+    return (f"arn:{network.partition}:ecs:{network.region}:{network.account}:task-definition/"
+            f"{task_family(config.environment, task)}:*")
+
+
+def _ecr_repositories(config: StackConfig) -> list[str]:
+    arns = []
+    for image in filter(None, (config.tasks_image, config.app_image)):
+        match = ECR_IMAGE.fullmatch(image)
+        if match:
+            arns.append(f"arn:{config.network.partition}:ecr:{match['region']}:"
+                        f"{match['account']}:repository/{match['repository']}")
+    return sorted(set(arns))
