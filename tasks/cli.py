@@ -77,7 +77,7 @@ def _seed_admin(args: argparse.Namespace, environ: Mapping[str, str]) -> Command
 
 def _iterations(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     raw = args.iterations or environ.get("ADMIN_TASKS_PBKDF2_ITERATIONS") or str(DEFAULT_ITERATIONS)
-    if not str(raw).isdigit():
+    if not (str(raw).isascii() and str(raw).isdigit()):
         raise InvalidInput(f"PBKDF2 iterations must be a whole number, got {raw!r}")
     return int(raw)
 

@@ -84,7 +84,7 @@ def _url_from_parts(environ: Mapping[str, str]) -> URL | None:
             "DATABASE_URL instead"
         )
     port_raw = environ.get("DATABASE_PORT", "5432")
-    if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+    if not (port_raw.isascii() and port_raw.isdigit()) or not 0 < int(port_raw) < 65536:
         raise InvalidInput(f"DATABASE_PORT must be a port number, got {port_raw!r}")
     return URL.create(
         "postgresql+psycopg",
@@ -99,7 +99,7 @@ def _url_from_parts(environ: Mapping[str, str]) -> URL | None:
 
 def _statement_timeout(environ: Mapping[str, str]) -> int:
     raw = environ.get("ADMIN_TASKS_STATEMENT_TIMEOUT_MS", str(DEFAULT_STATEMENT_TIMEOUT_MS))
-    if not raw.isdigit() or int(raw) == 0:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
         raise InvalidInput(
             f"ADMIN_TASKS_STATEMENT_TIMEOUT_MS must be a positive number of milliseconds, got {raw!r}"
         )
