@@ -3,7 +3,6 @@ launcher put in front of the database."""
 
 from __future__ import annotations
 
-import string
 import unicodedata
 
 from hypothesis import example, given, settings
@@ -11,32 +10,16 @@ from hypothesis import strategies as st
 
 from tasks.errors import InvalidInput
 from tasks.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH, validate_email
+from tests.reliability.strategies import (
+    ATEXT,
+    domains,
+    local_parts,
+    unwanted_characters,
+    valid_addresses,
+)
 
-ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
-LABEL_INNER = string.ascii_letters + string.digits + "-"
 FAST = settings(max_examples=300, deadline=None)
 
-atoms = st.text(ATEXT, min_size=1, max_size=12)
-local_parts = st.lists(atoms, min_size=1, max_size=4).map(".".join).filter(
-    lambda local: len(local) <= MAX_LOCAL_PART_LENGTH)
-labels = st.builds(
-    lambda first, middle, last: first + middle + last if middle or last else first,
-    st.sampled_from(string.ascii_letters + string.digits),
-    st.text(LABEL_INNER, max_size=10),
-    st.sampled_from(string.ascii_letters + string.digits),
-)
-top_level_labels = st.builds(lambda first, rest: first + rest,
-                             st.sampled_from(string.ascii_letters),
-                             st.text(string.ascii_letters + string.digits, max_size=6))
-domains = st.builds(lambda inner, top: ".".join([*inner, top]),
-                    st.lists(labels, min_size=1, max_size=3), top_level_labels)
-#: Addresses built from the grammar the validator documents: all must be accepted.
-valid_addresses = st.builds(lambda local, domain: f"{local}@{domain}", local_parts,
-                            domains).filter(lambda address: len(address) <= MAX_EMAIL_LENGTH)
-#: Whitespace and control characters an operator could paste along with an address.
-unwanted_characters = st.sampled_from(
-    [" ", "\t", "\n", "\r", "\x00", "\x0b", "\x1b", "\x7f", "\u00a0", "\u2028", "\u200b",
-     "\u3000", "\ufeff"])
 anything = st.one_of(
     st.text(),
     st.text(ATEXT + "@.", max_size=80),
