@@ -9,6 +9,7 @@ the driver); PostgreSQL is exercised by the fault and soak tests.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ PROFILES = ["role", "django", "", "nonexistent.json", ".", "/", "ROLE", "a\x00b"
 #: A password the policy accepts, and the cheapest iteration count it allows.
 SUPERUSER_DEFAULTS = {"DJANGO_SUPERUSER_PASSWORD": PASSWORDS[-1],
                       "ADMIN_TASKS_PBKDF2_ITERATIONS": "600000"}
-SETTINGS = settings(max_examples=150, deadline=None,
+#: Bounded so the suite stays fast; raise it for a longer hunt (e.g. 3000).
+EXAMPLES = int(os.environ.get("ADMIN_TASKS_FUZZ_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 tokens = st.one_of(st.sampled_from(OPTIONS), valid_addresses, st.text(max_size=30),
