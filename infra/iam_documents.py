@@ -41,18 +41,25 @@ def ecs_tasks_trust_policy(account: str) -> Document:
 
 def launcher_policy(*, cluster_arn: str, task_definition_arns: Sequence[str],
                     passable_role_arns: Sequence[str], log_group_arn: str) -> Document:
-    """What `python -m tasks run` needs: start, watch, stop, read logs. Nothing else."""
+    """What `python -m tasks run|stop` calls (tasks/launcher): nothing else."""
     in_cluster = {"ArnEquals": {"ecs:cluster": cluster_arn}}
     cluster_tasks = cluster_arn.replace(":cluster/", ":task/", 1) + "/*"
     return {"Version": VERSION, "Statement": [
         {"Sid": "RunAdminTasksInCluster", "Effect": "Allow", "Action": "ecs:RunTask",
          "Resource": list(task_definition_arns), "Condition": in_cluster},
+        # RunTask carries `tags` (actor, run, task): ECS checks TagResource on the new task.
+        {"Sid": "TagTasksAtLaunch", "Effect": "Allow", "Action": "ecs:TagResource",
+         "Resource": cluster_tasks,
+         "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}},
         {"Sid": "PassAdminTaskRolesToEcs", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": list(passable_role_arns),
          "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}}},
         {"Sid": "WatchAndStopTasksInCluster", "Effect": "Allow",
          "Action": ["ecs:DescribeTasks", "ecs:StopTask"],
          "Resource": cluster_tasks, "Condition": in_cluster},
+        # ListTasks (the cancel backstop) names no task: AWS scopes it by the cluster key.
+        {"Sid": "ListTasksInCluster", "Effect": "Allow", "Action": "ecs:ListTasks",
+         "Resource": "*", "Condition": in_cluster},
         {"Sid": "ReadAdminTaskLogs", "Effect": "Allow", "Action": "logs:GetLogEvents",
          "Resource": f"{log_group_arn}:log-stream:*"},
     ]}

@@ -20,6 +20,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("staging", "prod")
 GITHUB_IDS = {"getUser": "4100{n}", "getTeam": "7700{n}"}
+# Realistic ARN shapes, so the guardrail checks see what AWS would return.
+ARNS = {
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
+    "aws:secretsmanager/secret:Secret":
+        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-Ab12Cd",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:ecs/taskDefinition:TaskDefinition":
+        "arn:aws:ecs:{region}:{account}:task-definition/{name}:1",
+}
 
 
 @dataclass
@@ -38,6 +49,8 @@ class CapturingMocks(pulumi.runtime.Mocks):
 
     project: str
     stack: str
+    account: str
+    region: str
     resources: list[Registered] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
 
@@ -45,12 +58,12 @@ class CapturingMocks(pulumi.runtime.Mocks):
         urn = f"urn:pulumi:{self.stack}::{self.project}::{args.typ}::{args.name}"
         self.resources.append(Registered(args.typ, args.name, urn, dict(args.inputs)))
         outputs = dict(args.inputs)
-        if args.typ.startswith("aws:"):
-            service = args.typ.split(":")[1].split("/")[0]
-            physical = outputs.get("name") or outputs.get("family") or args.name
-            outputs["arn"] = f"arn:aws:{service}:eu-west-1:111111111111:{args.name}/{physical}"
-            outputs.setdefault("name", physical)
-        return f"{args.name}-id", outputs
+        physical = str(outputs.get("name") or outputs.get("family") or args.name)
+        arn = ARNS.get(args.typ)
+        if arn is not None:
+            outputs["arn"] = arn.format(account=self.account, region=self.region, name=physical)
+        # IAM roles' ids are their names; RolePolicy's `role` refers to them that way.
+        return (physical if args.typ == "aws:iam/role:Role" else f"{args.name}-id"), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         function = args.token.rsplit(":", 1)[-1]
@@ -96,7 +109,9 @@ def run_stack(config: Mapping[str, Any], stack: str = "staging") -> StackRun:
     from infra.program import load
     from infra.stack import build_stack
 
-    mocks = CapturingMocks(project="admin-tasks", stack=stack)
+    cluster = str(config.get("admin-tasks:clusterArn", "arn:aws:ecs:eu-west-1:111111111111:x"))
+    region, account = cluster.split(":")[3:5]
+    mocks = CapturingMocks(project="admin-tasks", stack=stack, account=account, region=region)
     pulumi.runtime.set_mocks(mocks, project="admin-tasks", stack=stack, preview=False)
     pulumi.runtime.set_all_config(as_runtime_strings(config))
     outputs: dict[str, Any] = {}

@@ -1,0 +1,113 @@
+"""Guardrails 1, 3 and 4: IAM trust and permission documents.
+
+Each check takes a resource's type and input properties (engine names, camelCase) and
+returns human-readable violations; an empty list means the resource complies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+Props = Mapping[str, Any]
+OIDC_HOST = "token.actions.githubusercontent.com"
+LEGACY_SUBJECT = re.compile(r"repo:([A-Za-z0-9-]+)/([A-Za-z0-9._-]+):environment:([a-z0-9-]+)")
+IMMUTABLE_SUBJECT = re.compile(
+    r"repo:([A-Za-z0-9-]+)@\d+/([A-Za-z0-9._-]+)@\d+:environment:([a-z0-9-]+)")
+LAUNCHER_ACTIONS = {"ecs:RunTask", "ecs:TagResource", "iam:PassRole", "ecs:DescribeTasks",
+                    "ecs:StopTask", "ecs:ListTasks", "logs:GetLogEvents"}
+EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents",
+                     "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+                     "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "kms:Decrypt"}
+STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
+TASK_DEFINITION_ARN = re.compile(
+    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
+CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]+")
+SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+")
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+ADMIN_LOG_STREAMS = re.compile(
+    r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:/admin-tasks/[a-z0-9-]+:log-stream:\*")
+
+
+def document(raw: object) -> dict[str, Any]:
+    """A policy document from a JSON string or an already-decoded object."""
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [] if value is None else [value]
+
+
+def statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in as_list(policy.get("Statement")) if isinstance(s, dict)]
+
+
+def generic_violations(policy: Mapping[str, Any]) -> list[str]:
+    """No wildcard actions, no Not* elements, no ForAllValues in an Allow, anywhere."""
+    found = []
+    for index, statement in enumerate(statements(policy)):
+        where = f"statement {statement.get('Sid', index)}"
+        for action in as_list(statement.get("Action")):
+            if "*" in str(action) or "?" in str(action):
+                found.append(f"{where}: wildcard action {action!r}; name each action")
+        for element in ("NotAction", "NotResource", "NotPrincipal"):
+            if element in statement:
+                found.append(f"{where}: {element} grants everything else; list what is allowed")
+        operators = statement.get("Condition", {}) or {}
+        if statement.get("Effect") == "Allow" and any(
+                str(op).startswith("ForAllValues:") for op in operators):
+            found.append(f"{where}: ForAllValues: in an Allow also matches an empty set")
+    return found
+
+
+def _conditions(statement: Mapping[str, Any], operator: str, key: str) -> list[str]:
+    return [str(v) for v in as_list((statement.get("Condition") or {}).get(operator, {}).get(key))]
+
+
+def trust_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 1: a web-identity role trusts exactly this repository's environment."""
+    if resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        found = []
+        if props.get("url") != f"https://{OIDC_HOST}":
+            found.append(f"OIDC provider url is {props.get('url')!r}, not GitHub's")
+        if as_list(props.get("clientIdLists")) != ["sts.amazonaws.com"]:
+            found.append("OIDC provider audiences must be exactly ['sts.amazonaws.com']")
+        return found
+    if resource_type != "aws:iam/role:Role":
+        return []
+    policy = document(props.get("assumeRolePolicy") or "{}")
+    web = [s for s in statements(policy) if "sts:AssumeRoleWithWebIdentity" in as_list(s.get("Action"))
+           or "Federated" in (s.get("Principal") or {})]
+    if not web:
+        return []
+    found = generic_violations(policy)
+    duration = props.get("maxSessionDuration") or 3600
+    if duration > 3600:
+        found.append(f"maxSessionDuration is {duration}s; at most 3600 for admin launches")
+    for statement in web:
+        found += _web_identity_statement(statement)
+    return found
+
+
+def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:
+    found = []
+    federated = str((statement.get("Principal") or {}).get("Federated", ""))
+    if not federated.endswith(f":oidc-provider/{OIDC_HOST}"):
+        found.append(f"Federated principal {federated!r} is not the GitHub OIDC provider")
+    if as_list(statement.get("Action")) != ["sts:AssumeRoleWithWebIdentity"]:
+        found.append("a web-identity statement may allow only sts:AssumeRoleWithWebIdentity")
+    operators = set(statement.get("Condition") or {})
+    if operators != {"StringEquals"}:
+        found.append(f"conditions must be StringEquals only (got {sorted(operators)})")
+    if _conditions(statement, "StringEquals", f"{OIDC_HOST}:aud") != ["sts.amazonaws.com"]:
+        found.append(f"{OIDC_HOST}:aud must equal sts.amazonaws.com")
+    subjects = _conditions(statement, "StringEquals", f"{OIDC_HOST}:sub")
+    legacy = [m.groups() for s in subjects if (m := LEGACY_SUBJECT.fullmatch(s))]
+    immutable = [m.groups() for s in subjects if (m := IMMUTABLE_SUBJECT.fullmatch(s))]
+    if len(subjects) != 2 or len(legacy) != 1 or len(immutable) != 1 or legacy != immutable:
+        found.append(f"subjects must be exactly the legacy and the immutable form of one "
+                     f"repository's environment (got {subjects})")
+    return found

@@ -1,0 +1,134 @@
+"""Guardrails 2, 5, 6 and 7: GitHub environment, task definitions, secrets, log retention."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from infra.policy.iam_rules import Props, as_list
+
+MINIMUM_PRODUCTION_REVIEWERS = 2
+SECRET_VALUE_FROM = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:*?]+:[A-Za-z0-9_.-]+::")
+SECRET_NAME = re.compile(r"admin-tasks/[a-z][a-z0-9-]*/[a-z0-9-]+")
+SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
+CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
+ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
+
+
+def is_production(environment: str) -> bool:
+    return environment.startswith("prod")
+
+
+def github_environment_violations(resource_type: str, props: Props,
+                                  minimum_production_reviewers: int =
+                                  MINIMUM_PRODUCTION_REVIEWERS) -> list[str]:
+    """Guardrail 2: reviewers required, no self-review, no admin bypass in prod, main only."""
+    if resource_type == "github:index/repositoryEnvironmentDeploymentPolicy:" \
+                        "RepositoryEnvironmentDeploymentPolicy":
+        if props.get("branchPattern") != "main" or props.get("tagPattern"):
+            return [f"deployments must come from main only (got branch "
+                    f"{props.get('branchPattern')!r}, tag {props.get('tagPattern')!r})"]
+        return []
+    if resource_type != "github:index/repositoryEnvironment:RepositoryEnvironment":
+        return []
+    environment = str(props.get("environment", ""))
+    reviewers = sum(len(as_list(r.get("users"))) + len(as_list(r.get("teams")))
+                    for r in as_list(props.get("reviewers")) if isinstance(r, dict))
+    minimum = minimum_production_reviewers if is_production(environment) else 1
+    found = []
+    if reviewers < minimum:
+        found.append(f"environment {environment} has {reviewers} required reviewer(s); "
+                     f"needs at least {minimum}")
+    if props.get("preventSelfReview") is not True:
+        found.append("prevent_self_review must be true: the person who triggers a run "
+                     "cannot approve it")
+    # The provider's default is true, so production must say false explicitly.
+    if is_production(environment) and props.get("canAdminsBypass") is not False:
+        found.append("can_admins_bypass must be false in production")
+    policy = props.get("deploymentBranchPolicy") or {}
+    if policy.get("customBranchPolicies") is not True or policy.get("protectedBranches"):
+        found.append("deployment_branch_policy must use custom branch policies (main only)")
+    return found
+
+
+def task_definition_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 5: Fargate, awsvpc, secrets via valueFrom, awslogs, read-only, non-root."""
+    if resource_type != "aws:ecs/taskDefinition:TaskDefinition":
+        return []
+    found = []
+    if as_list(props.get("requiresCompatibilities")) != ["FARGATE"]:
+        found.append("requires_compatibilities must be exactly FARGATE")
+    if props.get("networkMode") != "awsvpc":
+        found.append("network_mode must be awsvpc")
+    raw = props.get("containerDefinitions") or "[]"
+    for container in as_list(json.loads(raw) if isinstance(raw, str) else raw):
+        found += [f"container {container.get('name')}: {problem}"
+                  for problem in _container_problems(container)]
+    return found
+
+
+def _container_problems(container: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for variable in as_list(container.get("environment")):
+        name, value = str(variable.get("name", "")), str(variable.get("value", ""))
+        if SECRETISH_NAME.search(name) or CREDENTIAL_IN_URL.search(value):
+            problems.append(f"environment variable {name} looks secret; inject it through "
+                            "secrets[].valueFrom")
+    for secret in as_list(container.get("secrets")):
+        if not SECRET_VALUE_FROM.fullmatch(str(secret.get("valueFrom", ""))):
+            problems.append(f"secret {secret.get('name')} valueFrom must be "
+                            "<secret arn>:<json key>::")
+    options = (container.get("logConfiguration") or {})
+    group = str((options.get("options") or {}).get("awslogs-group", ""))
+    if options.get("logDriver") != "awslogs" or not ADMIN_LOG_GROUP.fullmatch(group):
+        problems.append("logs must go to the admin log group through awslogs")
+    if container.get("readonlyRootFilesystem") is not True:
+        problems.append("root filesystem must be read-only")
+    user = str(container.get("user") or "")
+    if not user or user.split(":")[0] in ("0", "root") or container.get("privileged"):
+        problems.append(f"must run as a non-root user (user is {user or 'unset'})")
+    if as_list(container.get("portMappings")):
+        problems.append("admin tasks take no connections: remove port mappings")
+    return problems
+
+
+def secret_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 6: secrets under admin-tasks/<env>/, recoverable, values outside Pulumi."""
+    if resource_type == "aws:secretsmanager/secret:Secret":
+        found = []
+        if not SECRET_NAME.fullmatch(str(props.get("name", ""))):
+            found.append(f"secret name {props.get('name')!r} must be admin-tasks/<env>/<name>")
+        window = props.get("recoveryWindowInDays")
+        if not isinstance(window, (int, float)) or not 7 <= window <= 30:
+            found.append(f"recovery window must be set to 7-30 days (got {window!r})")
+        return found
+    if resource_type == "aws:secretsmanager/secretVersion:SecretVersion" and any(
+            props.get(key) for key in ("secretString", "secretBinary", "secretStringWo")):
+        return ["a secret value is declared in the program, so it enters Pulumi state; put it "
+                "with `aws secretsmanager put-secret-value` instead"]
+    variable = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+    if resource_type == variable and (
+            SECRETISH_NAME.search(str(props.get("variableName", "")))
+            or CREDENTIAL_IN_URL.search(str(props.get("value", "")))):
+        return [f"variable {props.get('variableName')} looks like a secret: variables are "
+                "plain text"]
+    return []
+
+
+def log_retention_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 7: the admin log group is the audit trail: prod >= 365 days, others >= 30."""
+    if resource_type != "aws:cloudwatch/logGroup:LogGroup":
+        return []
+    match = ADMIN_LOG_GROUP.fullmatch(str(props.get("name", "")))
+    if match is None:
+        return []
+    minimum = 365 if is_production(match.group(1)) else 30
+    days = props.get("retentionInDays")
+    # Unset (or 0) means CloudWatch never expires events, which satisfies any minimum.
+    if days and days < minimum:
+        return [f"log group {match.group(0)} keeps events {days} days; the audit trail needs "
+                f"at least {minimum}"]
+    return []
