@@ -1,4 +1,4 @@
-"""Hypothesis strategies shared by the reliability tests."""
+"""Hypothesis strategies and inputs shared by the reliability tests."""
 
 from __future__ import annotations
 
@@ -33,3 +33,7 @@ valid_addresses = st.builds(lambda local, domain: f"{local}@{domain}", local_par
 unwanted_characters = st.sampled_from(
     [" ", "\t", "\n", "\r", "\x00", "\x0b", "\x1b", "\x7f", "\u00a0", "\u2028", "\u200b",
      "\u3000", "\ufeff"])
+
+#: A password the superuser policy accepts, and the cheapest iteration count it allows.
+SUPERUSER_DEFAULTS = {"DJANGO_SUPERUSER_PASSWORD": "Ok-for-tests-7f3b9c2e1d",
+                      "ADMIN_TASKS_PBKDF2_ITERATIONS": "600000"}

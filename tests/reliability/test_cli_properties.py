@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Database
-from tests.reliability.strategies import valid_addresses
+from tests.reliability.strategies import SUPERUSER_DEFAULTS, valid_addresses
 
 DOCUMENTED_EXIT_CODES = {0: (True, {"created", "exists"}), 2: (False, {"invalid"}),
                          3: (False, {"refused"}), 4: (False, {"error"})}
@@ -28,11 +28,9 @@ OPTIONS = ["--email", "--reason", "--username", "--iterations", "--profile", "--
 #: Numbers as operators and typos write them, including Unicode digits str.isdigit() accepts.
 NUMBERS = ["0", "1", "-1", "600000", "1e6", " 600000", "600000\n", "abc", "", "\u00b2",
            "\u0663", "\uff11\uff12"]
-PASSWORDS = ["", "short", "123456789012345", "password1234", "Ok-for-tests-7f3b9c2e1d"]
+PASSWORDS = ["", "short", "123456789012345", "password1234",
+             SUPERUSER_DEFAULTS["DJANGO_SUPERUSER_PASSWORD"]]
 PROFILES = ["role", "django", "", "nonexistent.json", ".", "/", "ROLE", "a\x00b"]
-#: A password the policy accepts, and the cheapest iteration count it allows.
-SUPERUSER_DEFAULTS = {"DJANGO_SUPERUSER_PASSWORD": PASSWORDS[-1],
-                      "ADMIN_TASKS_PBKDF2_ITERATIONS": "600000"}
 #: Bounded so the suite stays fast; raise it for a longer hunt (e.g. 3000).
 EXAMPLES = int(os.environ.get("ADMIN_TASKS_FUZZ_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
