@@ -7,6 +7,7 @@ resource is registered. Components receive the resulting dataclasses, never conf
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,10 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     reader = ConfigReader(raw)
     unknown = reader.unknown_keys(KNOWN_KEYS)
     if unknown:
-        raise config_error(unknown[0], "is not a known key", f"use one of {sorted(KNOWN_KEYS)}")
+        name = unknown[0].partition(":")[2]
+        close = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
+        fix = f"did you mean {close[0]}?" if close else f"use one of {sorted(KNOWN_KEYS)}"
+        raise config_error(unknown[0], "is not a known key", fix)
     environment = _environment(reader, stack)
     production = environment.startswith("prod")
     network = parse_network(reader)

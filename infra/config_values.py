@@ -41,8 +41,10 @@ class ConfigReader:
     def _value(self, key: str) -> Any:
         return self._raw.get(qualified(key), _MISSING)
 
-    def _structured(self, key: str) -> Any:
+    def _structured(self, key: str, fix: str = "") -> Any:
         value = self._value(key)
+        if value is _MISSING and fix:
+            raise config_error(key, "is required", fix)
         if isinstance(value, str) and value[:1] in ("[", "{"):
             try:
                 return json.loads(value)
@@ -92,8 +94,8 @@ class ConfigReader:
 
     def strings(self, key: str, pattern: re.Pattern[str], fix: str, *, required: bool = True,
                 max_items: int = 16) -> tuple[str, ...]:
-        value = self._structured(key)
-        if value is _MISSING and not required:
+        value = self._structured(key, fix if required else "")
+        if value is _MISSING:
             return ()
         if (not isinstance(value, list) or (required and not value) or len(value) > max_items
                 or not all(isinstance(item, str) and pattern.fullmatch(item) for item in value)):
@@ -110,7 +112,7 @@ class ConfigReader:
         return value
 
     def steps(self, key: str, fix: str) -> tuple[tuple[str, ...], ...]:
-        value = self._structured(key)
+        value = self._structured(key, fix)
         if (not isinstance(value, list) or not value
                 or not all(isinstance(step, list) and step
                            and all(isinstance(arg, str) and arg for arg in step)

@@ -1,0 +1,108 @@
+"""Guardrail 8: bad stack config fails the program before any resource, naming key and fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+from conftest import Registered, run_stack, stack_config
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _set(key: str, value: Any) -> Edit:
+    return lambda config: config.__setitem__(f"admin-tasks:{key}", value)
+
+
+def _unset(key: str) -> Edit:
+    return lambda config: config.pop(f"admin-tasks:{key}", None)
+
+
+# case -> (stack, edit, fragments the message must contain: the key and the fix)
+BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
+    "missing repository": ("staging", _unset("githubRepository"),
+                           ("admin-tasks:githubRepository is required", "pulumi config set")),
+    "no reviewers in prod": ("prod", _set("reviewers", {"users": [], "teams": []}),
+                             ("admin-tasks:reviewers", "1 to 6 reviewers")),
+    "too few reviewers in prod": ("prod", _set("reviewers", {"users": ["alice-ops"]}),
+                                  ("admin-tasks:reviewers", "fewer than the 2")),
+    "admin bypass in prod": ("prod", _set("canAdminsBypass", True),
+                             ("admin-tasks:canAdminsBypass", "must not skip")),
+    "upper-case environment": ("staging", _set("environment", "Staging"),
+                               ("admin-tasks:environment", "lower-case")),
+    "environment with a space": ("staging", _set("environment", "pre prod"),
+                                 ("admin-tasks:environment", "lower-case")),
+    "wildcard repository": ("staging", _set("githubRepository", "*"),
+                            ("admin-tasks:githubRepository", "wildcard", "without * or ?")),
+    "wildcard owner": ("prod", _set("githubOwner", "acme-*"),
+                       ("admin-tasks:githubOwner", "wildcard")),
+    "unknown task": ("staging", _set("tasks", ["seed-admin", "drop-database"]),
+                     ("admin-tasks:tasks", "unknown task 'drop-database'")),
+    "malformed cluster ARN": ("staging", _set("clusterArn", "app-staging"),
+                              ("admin-tasks:clusterArn is malformed", "arn:aws:ecs:")),
+    "cluster in another region": ("staging", _set(
+        "clusterArn", "arn:aws:ecs:us-east-1:111111111111:cluster/app-staging"),
+        ("admin-tasks:clusterArn", "cluster's account and region")),
+    "malformed secret ARN": ("prod", _set("databaseSecretArn", "rds!db-123"),
+                             ("admin-tasks:databaseSecretArn is malformed",)),
+    "malformed KMS key": ("prod", _set("secretsKmsKeyArn", "alias/aws/secretsmanager"),
+                          ("admin-tasks:secretsKmsKeyArn", "key ARN")),
+    "malformed OIDC provider": ("prod", _set(
+        "oidcProviderArn", "arn:aws:iam::222222222222:oidc-provider/accounts.google.com"),
+        ("admin-tasks:oidcProviderArn is malformed",)),
+    "malformed subnet": ("staging", _set("subnets", ["subnet-XYZ"]),
+                         ("admin-tasks:subnets", "subnet-0abc")),
+    "malformed repository id": ("staging", _set("githubRepositoryId", "R_kgDOabc"),
+                                ("admin-tasks:githubRepositoryId", "numeric id")),
+    "malformed reviewer login": ("staging", _set("reviewers", {"users": ["al ice"]}),
+                                 ("admin-tasks:reviewers.users",)),
+    "typo in a key": ("staging", _set("minimumReviewer", 2),
+                      ("admin-tasks:minimumReviewer is not a known key", "did you mean minimumReviewers?")),
+    "short prod retention": ("prod", _set("logRetentionDays", 90),
+                             ("admin-tasks:logRetentionDays", "at least 365")),
+    "prod image by tag": ("prod", _set("tasksImage", "222222222222.dkr.ecr.eu-west-1."
+                                                     "amazonaws.com/admin-tasks:latest"),
+                          ("admin-tasks:tasksImage", "@sha256:")),
+    "migrate without steps": ("staging", _unset("migrateSteps"),
+                              ("admin-tasks:migrateSteps is required", "argv list")),
+    "root container user": ("staging", _set("containerUser", "root"),
+                            ("admin-tasks:containerUser", "non-root")),
+    "fargate size": ("staging", _set("taskMemory", 8192),
+                     ("admin-tasks:taskMemory", "not valid with taskCpu 256")),
+    "database parts without secret": ("staging", _set("databaseHost", "db.internal"),
+                                      ("admin-tasks:databaseHost", "databaseSecretArn")),
+    "missing region": ("staging", lambda config: config.pop("aws:region"),
+                       ("aws:region is required",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_config_fails_before_any_resource(case: str) -> None:
+    stack, edit, fragments = BAD[case]
+    config = stack_config(stack)
+    edit(config)
+    registered: list[Registered] = []
+    with pytest.raises(pulumi.RunError) as raised:
+        run_stack(config, stack, registered)
+    message = str(raised.value)
+    assert all(fragment in message for fragment in fragments), message
+    assert "Fix:" in message
+    assert registered == [], [r.urn for r in registered]
+
+
+def test_environment_defaults_to_the_stack_name() -> None:
+    config = stack_config("staging")
+    del config["admin-tasks:environment"]
+    run = run_stack(config, "staging")
+    assert run.outputs["githubEnvironment"] == "staging"
+
+
+def test_ids_are_looked_up_on_github_when_not_configured() -> None:
+    config = stack_config("staging")
+    del config["admin-tasks:githubOwnerId"], config["admin-tasks:githubRepositoryId"]
+    run = run_stack(config, "staging")
+    assert "github:index/getRepository:getRepository" in run.calls
+    role = next(r for r in run.of_type("aws:iam/role:Role") if r.name == "github-oidc-role")
+    assert "acme-corp@" in role.inputs["assumeRolePolicy"], role.urn
