@@ -52,9 +52,9 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         reviewer_team_ids=[_team_id(slug, provider) for slug in config.github.reviewer_teams],
         can_admins_bypass=config.github.can_admins_bypass,
         variables={"ADMIN_TASKS_SETTINGS": settings_json, "ADMIN_TASKS_ROLE_ARN": oidc.role_arn,
-                   "AWS_REGION": network.region}),
-        # The workflow may only see settings once the definitions they name exist.
-        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[definitions]))
+                   "AWS_REGION": network.region},
+        variables_after=[definitions]),
+        opts=pulumi.ResourceOptions(providers=[provider]))
     return {"roleArn": oidc.role_arn, "oidcProviderArn": oidc.provider_arn,
             "launchSettings": settings_json, "logGroupName": definitions.log_group_name,
             "taskDefinitionArns": definitions.task_definition_arns,

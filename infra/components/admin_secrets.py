@@ -15,7 +15,7 @@ import pulumi_aws.secretsmanager as secretsmanager
 from infra.naming import secret_name
 
 DESCRIPTIONS = {
-    "database": 'JSON {"url": "postgresql://USER:PASSWORD@HOST:5432/DB"} for admin tasks',
+    "database": 'JSON {"url": <postgresql:// URL with user and password>} for admin tasks',
     "django-superuser": 'JSON {"username": ..., "email": ..., "password": ...}',
 }
 

@@ -27,6 +27,8 @@ class GithubEnvironmentArgs:
     """Whether repository admins may skip the review (never in production)."""
     variables: dict[str, pulumi.Input[str]]
     """Environment variables for the workflow (ADMIN_TASKS_SETTINGS, role ARN, region)."""
+    variables_after: Sequence[pulumi.Resource] = ()
+    """Resources the variables name (task definitions), which must exist first."""
 
 
 class GithubEnvironment(pulumi.ComponentResource):
@@ -47,15 +49,18 @@ class GithubEnvironment(pulumi.ComponentResource):
                 protected_branches=False, custom_branch_policies=True),
             opts=child)
         # The branch policy can only be added once the environment has custom policies on.
-        after_environment = pulumi.ResourceOptions(parent=self, depends_on=[environment])
         github.RepositoryEnvironmentDeploymentPolicy(
             f"{name}-main-only", repository=args.repository,
             environment=environment.environment, branch_pattern=DEPLOYMENT_BRANCH,
-            opts=after_environment)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[environment]))
+        # A component's depends_on does not reach its children: name the waits here, so the
+        # workflow never sees settings for task definitions that do not exist yet.
+        after = pulumi.ResourceOptions(parent=self,
+                                       depends_on=[environment, *args.variables_after])
         for variable, value in sorted(args.variables.items()):
             github.ActionsEnvironmentVariable(
                 f"{name}-{variable.lower().replace('_', '-')}", repository=args.repository,
                 environment=environment.environment, variable_name=variable, value=value,
-                opts=after_environment)
+                opts=after)
         self.name = environment.environment
         self.register_outputs({"environment": self.name})

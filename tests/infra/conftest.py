@@ -76,6 +76,22 @@ class CapturingMocks(pulumi.runtime.Mocks):
         raise AssertionError(f"unexpected invoke {args.token}: add it to the mocks")
 
 
+class CapturingMonitor(pulumi.runtime.mocks.MockMonitor):  # type: ignore[misc]
+    """Records each registration's real URN and its dependencies (depends_on and inputs)."""
+
+    def __init__(self, mocks: CapturingMocks) -> None:
+        super().__init__(mocks)
+        self.urns: dict[tuple[str, str], str] = {}
+        self.dependencies: dict[str, list[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self.urns[(request.type, request.name)] = response.urn
+        self.dependencies[response.urn] = [*request.dependencies, *(
+            urn for deps in request.propertyDependencies.values() for urn in deps.urns)]
+        return response
+
+
 @dataclass
 class StackRun:
     """What one program run registered and exported."""
@@ -83,6 +99,7 @@ class StackRun:
     resources: list[Registered]
     outputs: dict[str, Any]
     calls: list[str]
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -115,7 +132,9 @@ def run_stack(config: Mapping[str, Any], stack: str = "staging",
     region, account = cluster[3:5] if len(cluster) > 5 else ("eu-west-1", "111111111111")
     mocks = CapturingMocks(project="admin-tasks", stack=stack, account=account, region=region,
                            resources=registered if registered is not None else [])
-    pulumi.runtime.set_mocks(mocks, project="admin-tasks", stack=stack, preview=False)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="admin-tasks", stack=stack, preview=False,
+                             monitor=monitor)
     pulumi.runtime.set_all_config(as_runtime_strings(config))
     outputs: dict[str, Any] = {}
 
@@ -129,7 +148,9 @@ def run_stack(config: Mapping[str, Any], stack: str = "staging",
         program()
     finally:
         pulumi.runtime.set_all_config({})
-    return StackRun(mocks.resources, outputs, mocks.calls)
+    for resource in mocks.resources:
+        resource.urn = monitor.urns[(resource.type, resource.name)]
+    return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies)
 
 
 @pytest.fixture(scope="session", params=STACKS)

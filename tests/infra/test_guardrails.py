@@ -74,7 +74,8 @@ def _edit_containers(resource: Registered, edit: Callable[[dict[str, Any]], None
 
 def _sub(document: dict[str, Any]) -> list[str]:
     condition = document["Statement"][0]["Condition"]["StringEquals"]
-    return condition["token.actions.githubusercontent.com:sub"]  # type: ignore[no-any-return]
+    subjects: list[str] = condition["token.actions.githubusercontent.com:sub"]
+    return subjects
 
 
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:

@@ -1,0 +1,157 @@
+"""Both stacks build under mocks and agree with the contracts the launcher relies on."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import parliament
+import pytest
+from conftest import StackRun, stack_config
+
+from infra.config import parse_config
+from infra.policy.resource_rules import CREDENTIAL_IN_URL
+from tasks.catalog import get_task, steps_command
+from tasks.settings import parse_settings
+
+VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+MEDIUM_OR_WORSE = {"MEDIUM", "HIGH", "CRITICAL"}
+
+
+def _containers(run: StackRun) -> dict[str, dict[str, Any]]:
+    found = {}
+    for definition in run.of_type(TASK_DEFINITION):
+        (container,) = json.loads(definition.inputs["containerDefinitions"])
+        found[definition.inputs["family"]] = container
+    return found
+
+
+def _variables(run: StackRun) -> dict[str, str]:
+    return {v.inputs["variableName"]: v.inputs["value"] for v in run.of_type(VARIABLE)}
+
+
+def test_launch_settings_are_accepted_by_the_launcher(stack_run: StackRun) -> None:
+    settings = parse_settings(json.loads(stack_run.outputs["launchSettings"]))
+    assert _variables(stack_run)["ADMIN_TASKS_SETTINGS"] == stack_run.outputs["launchSettings"]
+    containers = _containers(stack_run)
+    for name, task in settings.tasks.items():
+        container = containers[task.task_definition]
+        options = container["logConfiguration"]["options"]
+        # The launcher reads <prefix>/<container>/<task id> from the settings' log group.
+        assert (container["name"], options["awslogs-stream-prefix"], options["awslogs-group"]) \
+            == (task.container, task.log_stream_prefix, settings.log_group), name
+        assert task.timeout_seconds == get_task(name).timeout_seconds
+
+
+def test_every_enabled_catalog_task_has_exactly_one_definition(stack_run: StackRun) -> None:
+    settings = json.loads(stack_run.outputs["launchSettings"])
+    families = sorted(_containers(stack_run))
+    assert families == sorted(t["taskDefinition"] for t in settings["tasks"].values())
+    assert set(stack_run.outputs["taskDefinitionArns"]) == set(settings["tasks"])
+
+
+def test_workflow_variables_name_the_role_and_region(stack_run: StackRun) -> None:
+    variables = _variables(stack_run)
+    assert set(variables) == {"ADMIN_TASKS_SETTINGS", "ADMIN_TASKS_ROLE_ARN", "AWS_REGION"}
+    assert variables["ADMIN_TASKS_ROLE_ARN"] == stack_run.outputs["roleArn"]
+    assert variables["AWS_REGION"] == json.loads(stack_run.outputs["launchSettings"])["region"]
+
+
+def test_settings_variable_waits_for_the_task_definitions(stack_run: StackRun) -> None:
+    settings = next(v for v in stack_run.of_type(VARIABLE)
+                    if v.inputs["variableName"] == "ADMIN_TASKS_SETTINGS")
+    waits = set(stack_run.dependencies[settings.urn])
+    definitions = {d.urn for d in stack_run.of_type(TASK_DEFINITION)}
+    assert definitions and definitions <= waits, settings.urn
+
+
+def test_branch_policy_depends_on_the_environment(stack_run: StackRun) -> None:
+    policy = stack_run.one("github:index/repositoryEnvironmentDeploymentPolicy:"
+                           "RepositoryEnvironmentDeploymentPolicy")
+    environment = stack_run.one("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert environment.urn in stack_run.dependencies[policy.urn], policy.urn
+
+
+def test_trust_subjects_name_this_stacks_environment(stack_run: StackRun) -> None:
+    environment = stack_run.outputs["githubEnvironment"]
+    role = next(r for r in stack_run.of_type("aws:iam/role:Role")
+                if "AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"])
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    subjects = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert subjects == [
+        f"repo:acme-corp/billing-platform:environment:{environment}",
+        f"repo:acme-corp@58101847/billing-platform@712345678:environment:{environment}",
+    ], role.urn
+
+
+def test_migrate_runs_the_configured_steps_and_stops_at_the_first_failure(
+        stack_run: StackRun) -> None:
+    env = stack_run.outputs["githubEnvironment"]
+    container = _containers(stack_run)[f"admin-tasks-{env}-migrate"]
+    steps = stack_config(env)["admin-tasks:migrateSteps"]
+    assert container["entryPoint"] + container["command"] == steps_command(steps)
+    assert container["command"][0].startswith("set -eux\n")
+    assert "||" not in container["command"][0]
+
+
+def test_tasks_image_runs_the_catalog_command(stack_run: StackRun) -> None:
+    env = stack_run.outputs["githubEnvironment"]
+    container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
+    assert container["entryPoint"] + container["command"] == ["python", "-m", "tasks",
+                                                              "seed-admin"]
+
+
+def test_database_credentials_match_what_the_tasks_image_reads(stack_run: StackRun) -> None:
+    """tasks/database.py: DATABASE_URL, or HOST/PORT/NAME plain + USER/PASSWORD secret."""
+    env = stack_run.outputs["githubEnvironment"]
+    container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    plain = {e["name"] for e in container["environment"]}
+    database_arn = stack_run.outputs["secretArns"]["database"]
+    if "admin-tasks:databaseSecretArn" in stack_config(env):  # existing, RDS-managed
+        assert secrets == {"DATABASE_USER": f"{database_arn}:username::",
+                           "DATABASE_PASSWORD": f"{database_arn}:password::"}
+        assert {"DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"} <= plain
+    else:
+        assert secrets == {"DATABASE_URL": f"{database_arn}:url::"}
+        assert not plain & {"DATABASE_HOST", "DATABASE_USER", "DATABASE_PASSWORD"}
+
+
+def test_superuser_secret_keys_come_from_the_catalog(stack_run: StackRun) -> None:
+    env = stack_run.outputs["githubEnvironment"]
+    container = _containers(stack_run)[f"admin-tasks-{env}-seed-superuser"]
+    arn = stack_run.outputs["secretArns"]["django-superuser"]
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    for item in get_task("seed-superuser").secrets:
+        if item.secret == "django-superuser":
+            assert secrets[item.env_var] == f"{arn}:{item.json_key}::"
+
+
+def test_no_secret_value_in_outputs_or_inputs(stack_run: StackRun) -> None:
+    assert not stack_run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    text = json.dumps(stack_run.outputs)
+    assert not CREDENTIAL_IN_URL.search(text) and "password\": \"" not in text
+    for resource in stack_run.resources:
+        rendered = json.dumps(resource.inputs)
+        assert not CREDENTIAL_IN_URL.search(rendered), resource.urn
+        assert not re.search(r'"secretString|"secretBinary', rendered), resource.urn
+
+
+@pytest.mark.parametrize("action", ["ecs:RunTask", "secretsmanager:GetSecretValue"])
+def test_parliament_finds_nothing_medium_or_worse(stack_run: StackRun, action: str) -> None:
+    policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
+                  if action in r.inputs["policy"])
+    analysed = parliament.analyze_policy_string(policy.inputs["policy"])
+    findings = [parliament.enhance_finding(f) for f in analysed.findings]
+    serious = [(f.issue, f.detail) for f in findings if f.severity in MEDIUM_OR_WORSE]
+    assert serious == [], policy.urn
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_yaml_values_and_runtime_strings_parse_alike(stack: str) -> None:
+    from conftest import as_runtime_strings
+
+    config = stack_config(stack)
+    assert parse_config(config, stack) == parse_config(as_runtime_strings(config), stack)
