@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 Props = Mapping[str, Any]
@@ -34,15 +34,21 @@ ADMIN_LOG_STREAMS = re.compile(
 def document(raw: object) -> dict[str, Any]:
     """A policy document from a JSON string or an already-decoded object."""
     value = json.loads(raw) if isinstance(raw, str) else raw
-    return value if isinstance(value, dict) else {}
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def as_list(value: object) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else [] if value is None else [value]
+    """A JSON-ish value as a list. The policy engine hands over read-only Sequence and
+    Mapping proxies, not list and dict: test against the abstract types."""
+    if value is None:
+        return []
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return [value]
 
 
-def statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in as_list(policy.get("Statement")) if isinstance(s, dict)]
+def statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in as_list(policy.get("Statement")) if isinstance(s, Mapping)]
 
 
 def generic_violations(policy: Mapping[str, Any]) -> list[str]:

@@ -36,7 +36,7 @@ def github_environment_violations(resource_type: str, props: Props,
         return []
     environment = str(props.get("environment", ""))
     reviewers = sum(len(as_list(r.get("users"))) + len(as_list(r.get("teams")))
-                    for r in as_list(props.get("reviewers")) if isinstance(r, dict))
+                    for r in as_list(props.get("reviewers")) if isinstance(r, Mapping))
     minimum = minimum_production_reviewers if is_production(environment) else 1
     found = []
     if reviewers < minimum:
@@ -129,6 +129,6 @@ def log_retention_violations(resource_type: str, props: Props) -> list[str]:
     days = props.get("retentionInDays")
     # Unset (or 0) means CloudWatch never expires events, which satisfies any minimum.
     if days and days < minimum:
-        return [f"log group {match.group(0)} keeps events {days} days; the audit trail needs "
+        return [f"log group {match.group(0)} keeps events {int(days)} days; the audit trail needs "
                 f"at least {minimum}"]
     return []
