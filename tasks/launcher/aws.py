@@ -31,11 +31,11 @@ class Clients:
     logs: CloudWatchLogsClient
 
 
-def make_clients(region: str) -> Clients:
+def make_clients(region: str, session: boto3.session.Session | None = None) -> Clients:
     """ECS and CloudWatch Logs clients for ``region`` (AWS_ENDPOINT_URL is honoured)."""
     config = Config(region_name=region, retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
                     connect_timeout=10, read_timeout=30)
-    session = boto3.session.Session()
+    session = session or boto3.session.Session()
     return Clients(ecs=session.client("ecs", config=config),
                    logs=session.client("logs", config=config))
 

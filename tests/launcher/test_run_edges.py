@@ -1,0 +1,145 @@
+"""The cases one-off ECS runners get wrong: throttling, MISSING, failures[], --no-wait."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.retries.standard import ExponentialBackoff
+from botocore.stub import Stubber
+
+from tasks.launcher.aws import Clients, make_clients
+from tests.launcher.conftest import REGION, SESSION, Launcher, World
+from tests.launcher.test_run import SEED
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> list[bytes]:
+        return [self._body]
+
+
+class Throttle:
+    """Answers the first ``times`` DescribeTasks attempts with ThrottlingException."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.attempts = times, 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        self.attempts += 1
+        if self.attempts > self.times:
+            return None  # on to moto
+        body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+        return AWSResponse(request.url, 400, {"x-amzn-requesttype": "json"}, _Body(body))
+
+
+@pytest.fixture
+def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
+@pytest.mark.parametrize("throttled_attempts", [3, 11], ids=["within-retries", "past-retries"])
+@pytest.mark.usefixtures("no_retry_delay")
+def test_throttled_describe_tasks_is_retried_and_the_result_is_still_right(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch,
+        throttled_attempts: int) -> None:
+    throttle = Throttle(throttled_attempts)
+    record_calls = world.record_calls
+
+    def clients(region: str) -> Clients:
+        made = record_calls(region)
+        made.ecs.meta.events.register_first("before-send.ecs.DescribeTasks", throttle)
+        return made
+
+    monkeypatch.setattr(world, "record_calls", clients)
+    launch.clock.at(1, lambda: world.write_logs(['{"ok": true, "outcome": "created"}']))
+    launch.clock.at(2, lambda: world.stop(exit_code=0))
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 0, run.stderr
+    assert throttle.attempts > throttled_attempts
+    assert [line.split(" ", 1)[1] for line in run.operator_lines if " status " in line] == [
+        "status RUNNING",
+        "status STOPPED: exit code 0 (EssentialContainerExited: Essential container in task "
+        "exited)",
+    ]
+
+
+def test_a_task_missing_past_the_grace_period_ends_the_wait_with_exit_1(
+        launch: Launcher, world: World) -> None:
+    def forget_task() -> None:
+        world.backend.tasks["app-staging"].clear()
+
+    launch.clock.at(1, forget_task)
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 1
+    assert run.operator_lines[-1] == ("2026-11-21T00:01:10Z task MISSING for 1m 10s: ECS no "
+                                      "longer knows it")
+    assert run.result["outcome"] == "lost"
+
+
+def test_a_task_missing_briefly_after_run_task_is_waited_for(
+        launch: Launcher, world: World) -> None:
+    tasks = world.backend.tasks
+
+    def hide() -> None:
+        hidden.update(tasks["app-staging"])
+        tasks["app-staging"].clear()
+
+    hidden: dict[str, Any] = {}
+    launch.clock.at(1, hide)
+    launch.clock.at(3, lambda: tasks["app-staging"].update(hidden))
+    launch.clock.at(3, lambda: world.stop(exit_code=0))
+    launch.clock.at(3, lambda: world.write_logs(['{"ok": true}']))
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 0, run.operator_lines
+
+
+def test_failures_in_the_run_task_response_are_a_failure_to_start(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto never answers RunTask with failures[]: a Stubber does.
+    stubbed = make_clients(REGION, SESSION)
+    stubber = Stubber(stubbed.ecs)
+    stubber.add_response("run_task", {"tasks": [], "failures": [
+        {"arn": "arn:aws:ecs:eu-west-1:123456789012:container-instance/x",
+         "reason": "RESOURCE:MEMORY", "detail": "no capacity"}]})
+    stubber.activate()
+    monkeypatch.setattr(world, "record_calls", lambda region: Clients(stubbed.ecs, stubbed.logs))
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 1
+    assert run.operator_lines == []
+    assert run.result["outcome"] == "failed-to-start"
+    assert run.stderr == ("admin-tasks: ECS did not start seed-admin: RESOURCE:MEMORY no capacity "
+                          "arn:aws:ecs:eu-west-1:123456789012:container-instance/x\n")
+    stubber.assert_no_pending_responses()
+
+
+def test_an_aws_error_is_one_line_with_a_hint_not_a_traceback(
+        launch: Launcher, world: World) -> None:
+    settings = {**world.settings, "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/nope"}
+    world.settings = settings
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 1
+    assert run.stderr.startswith("admin-tasks: ecs:RunTask failed: ClusterNotFoundException")
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_no_wait_starts_the_task_and_exits_0(launch: Launcher, world: World) -> None:
+    run = launch(*SEED, "--no-wait")
+
+    assert run.exit_code == 0
+    assert run.result["outcome"] == "started"
+    assert run.result["taskArn"] == world.task().task_arn
+    assert world.calls == ["RunTask"]
