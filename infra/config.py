@@ -23,7 +23,7 @@ from infra.config_sections import (
     parse_tasks,
 )
 from infra.config_values import ConfigError, ConfigReader, config_error
-from tasks.catalog import steps_command
+from tasks.catalog import get_task, steps_command
 from tasks.errors import InvalidInput
 from tasks.validation import validate_environment_name
 
@@ -116,7 +116,9 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     production = environment.startswith("prod")
     network = parse_network(reader)
     tasks = parse_tasks(reader, environment)
-    app_needed = "migrate" in tasks
+    entries = [get_task(name) for name in tasks]
+    app_needed = any(entry.image == "app" for entry in entries)
+    steps_needed = any(entry.command is None for entry in entries)  # `migrate`: from config
     retention = reader.integer(
         "logRetentionDays", 1, 3653, "use a CloudWatch retention period",
         default=rules.MINIMUM_RETENTION_PRODUCTION if production else rules.MINIMUM_RETENTION_OTHER)
@@ -131,7 +133,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         tasks=tasks,
         tasks_image=_image(reader, "tasksImage", production),
         app_image=_image(reader, "appImage", production) if app_needed else None,
-        migrate_command=_migrate_command(reader) if app_needed else None,
+        migrate_command=_migrate_command(reader) if steps_needed else None,
         log_retention_days=retention,
         secrets_kms_key_arn=_kms_key(reader, network),
         secret_recovery_window_days=reader.integer(

@@ -78,16 +78,8 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
             f"{name}-task", name=f"{prefix(args.environment)}-task",
             assume_role_policy=ecs_trust, tags=tags, opts=child,
             description="Identity of admin task containers; deliberately without permissions")
-        # Only the secrets some definition references: guardrail 4's "nothing else".
-        referenced = sorted({item.secret for entry in args.entries for item in entry.secrets})
-        policy_inputs = [log_group.arn, *(args.secret_arns[logical] for logical in referenced)]
-        iam.RolePolicy(
-            f"{name}-execution-policy", role=execution_role.id, opts=child,
-            policy=pulumi.Output.all(*policy_inputs).apply(lambda values: json.dumps(
-                execution_policy(secret_arns=values[1:], kms_key_arn=args.kms_key_arn,
-                                 log_group_arn=values[0],
-                                 ecr_repository_arns=args.ecr_repository_arns,
-                                 region=args.region))))
+        iam.RolePolicy(f"{name}-execution-policy", role=execution_role.id, opts=child,
+                       policy=_execution_policy(args, log_group.arn))
         self.task_definition_arns = {}
         for entry in args.entries:
             definition = ecs.TaskDefinition(
@@ -105,6 +97,16 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
         self.task_role_arn = task_role.arn
         self.register_outputs({"logGroupName": self.log_group_name,
                                "taskDefinitionArns": self.task_definition_arns})
+
+
+def _execution_policy(args: AdminTaskDefinitionsArgs,
+                      log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+    # Only the secrets some definition references: guardrail 4's "nothing else".
+    referenced = sorted({item.secret for entry in args.entries for item in entry.secrets})
+    inputs = [log_group_arn, *(args.secret_arns[logical] for logical in referenced)]
+    return pulumi.Output.all(*inputs).apply(lambda values: json.dumps(execution_policy(
+        secret_arns=values[1:], kms_key_arn=args.kms_key_arn, log_group_arn=values[0],
+        ecr_repository_arns=args.ecr_repository_arns, region=args.region)))
 
 
 def _container_definitions(args: AdminTaskDefinitionsArgs,
