@@ -17,14 +17,15 @@ ACTIONS = {
     "list_tasks": {"ecs:ListTasks"},
     "get_log_events": {"logs:GetLogEvents"},
 }
-CLIENT_CALL = re.compile(r"\b(?:ecs|_?logs)\.(\w+)\(|get_paginator\(\"(\w+)\"\)")
+CLIENT_CALL = re.compile(r"\b(?:ecs|_?logs)\.(\w+)\(")
+PAGINATOR = re.compile(r"get_paginator\(\"(\w+)\"\)")
 
 
 def _launcher_calls() -> set[str]:
     calls = set()
     for path in (ROOT / "tasks" / "launcher").glob("*.py"):
-        for method, paginated in CLIENT_CALL.findall(path.read_text()):
-            calls.add(method or paginated)
+        source = path.read_text()
+        calls |= set(CLIENT_CALL.findall(source)) | set(PAGINATOR.findall(source))
     return calls - {"get_paginator"}
 
 
