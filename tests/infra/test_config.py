@@ -7,7 +7,8 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import Registered, run_stack, stack_config
+
+from tests.infra.harness import Registered, run_stack, stack_config
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Registered, StackRun
 
 from infra.policy.guardrails import GUARDRAILS, Guardrail
 from infra.policy.permission_rules import task_role_violations
+from tests.infra.harness import Registered, StackRun
 
 BY_NUMBER = {guardrail.number: guardrail for guardrail in GUARDRAILS}
 ROLE = "aws:iam/role:Role"

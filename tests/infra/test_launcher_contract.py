@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import ROOT, StackRun
-
 from infra.policy.iam_rules import as_list, statements
+from tests.infra.harness import ROOT, StackRun
 
 # boto3 method -> the IAM actions ECS/CloudWatch check for it
 ACTIONS = {

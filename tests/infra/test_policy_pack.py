@@ -13,11 +13,11 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import ROOT, StackRun
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from infra.policy.guardrails import GUARDRAILS
+from tests.infra.harness import ROOT, StackRun
 
 
 @pytest.fixture(scope="module")

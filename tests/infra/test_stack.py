@@ -8,12 +8,12 @@ from typing import Any
 
 import parliament
 import pytest
-from conftest import StackRun, stack_config
 
 from infra.config import parse_config
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
 from tasks.catalog import get_task, steps_command
 from tasks.settings import parse_settings
+from tests.infra.harness import StackRun, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -151,7 +151,7 @@ def test_parliament_finds_nothing_medium_or_worse(stack_run: StackRun, action: s
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_yaml_values_and_runtime_strings_parse_alike(stack: str) -> None:
-    from conftest import as_runtime_strings
+    from tests.infra.harness import as_runtime_strings
 
     config = stack_config(stack)
     assert parse_config(config, stack) == parse_config(as_runtime_strings(config), stack)

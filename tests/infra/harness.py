@@ -1,0 +1,152 @@
+"""Run the Pulumi program under mocks and capture what it registers (test helpers).
+
+`run_stack` installs fresh mocks and config, runs `infra.program.main` to completion,
+and returns plain data (resources with their inputs, resolved outputs), so tests
+assert on dictionaries instead of returning Outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = ("staging", "prod")
+GITHUB_IDS = {"getUser": "4100{n}", "getTeam": "7700{n}"}
+# Realistic ARN shapes, so the guardrail checks see what AWS would return.
+ARNS = {
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
+    "aws:secretsmanager/secret:Secret":
+        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-Ab12Cd",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:ecs/taskDefinition:TaskDefinition":
+        "arn:aws:ecs:{region}:{account}:task-definition/{name}:1",
+}
+
+
+@dataclass
+class Registered:
+    """One resource the program registered."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class CapturingMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs, invent ARNs/ids, render the GitHub lookups."""
+
+    project: str
+    stack: str
+    account: str
+    region: str
+    resources: list[Registered] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        urn = f"urn:pulumi:{self.stack}::{self.project}::{args.typ}::{args.name}"
+        self.resources.append(Registered(args.typ, args.name, urn, dict(args.inputs)))
+        outputs = dict(args.inputs)
+        physical = str(outputs.get("name") or outputs.get("family") or args.name)
+        arn = ARNS.get(args.typ)
+        if arn is not None:
+            outputs["arn"] = arn.format(account=self.account, region=self.region, name=physical)
+        # IAM roles' ids are their names; RolePolicy's `role` refers to them that way.
+        return (physical if args.typ == "aws:iam/role:Role" else f"{args.name}-id"), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        function = args.token.rsplit(":", 1)[-1]
+        self.calls.append(args.token)
+        n = len(self.calls)
+        if function == "getRepository":
+            return {"repoId": 900000 + n, "fullName": args.args.get("fullName")}, []
+        if function in GITHUB_IDS:
+            return {"id": GITHUB_IDS[function].format(n=n)}, []
+        raise AssertionError(f"unexpected invoke {args.token}: add it to the mocks")
+
+
+class CapturingMonitor(pulumi.runtime.mocks.MockMonitor):  # type: ignore[misc]
+    """Records each registration's real URN and its dependencies (depends_on and inputs)."""
+
+    def __init__(self, mocks: CapturingMocks) -> None:
+        super().__init__(mocks)
+        self.urns: dict[tuple[str, str], str] = {}
+        self.dependencies: dict[str, list[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self.urns[(request.type, request.name)] = response.urn
+        self.dependencies[response.urn] = [*request.dependencies, *(
+            urn for deps in request.propertyDependencies.values() for urn in deps.urns)]
+        return response
+
+
+@dataclass
+class StackRun:
+    """What one program run registered and exported."""
+
+    resources: list[Registered]
+    outputs: dict[str, Any]
+    calls: list[str]
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Registered:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, got {[r.urn for r in found]}"
+        return found[0]
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+def as_runtime_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the Pulumi engine hands a program: objects JSON-encoded, scalars as text."""
+    return {key: value if isinstance(value, str)
+            else json.dumps(value) if isinstance(value, (dict, list))
+            else str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in config.items()}
+
+
+def run_stack(config: Mapping[str, Any], stack: str = "staging",
+              registered: list[Registered] | None = None) -> StackRun:
+    """Run the program; `registered` (if given) receives the resources even when it fails."""
+    from infra.program import load
+    from infra.stack import build_stack
+
+    cluster = str(config.get("admin-tasks:clusterArn", "")).split(":")
+    region, account = cluster[3:5] if len(cluster) > 5 else ("eu-west-1", "111111111111")
+    mocks = CapturingMocks(project="admin-tasks", stack=stack, account=account, region=region,
+                           resources=registered if registered is not None else [])
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="admin-tasks", stack=stack, preview=False,
+                             monitor=monitor)
+    pulumi.runtime.set_all_config(as_runtime_strings(config))
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[None]:
+        # load() is what infra.program.main runs first: config errors surface here.
+        exported = build_stack(*load())
+        return pulumi.Output.all(**exported).apply(outputs.update)
+
+    try:
+        program()
+    finally:
+        pulumi.runtime.set_all_config({})
+    for resource in mocks.resources:
+        resource.urn = monitor.urns[(resource.type, resource.name)]
+    return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies)
