@@ -126,9 +126,11 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
     memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
     rules.check_fargate_size(cpu, memory)
+    github = parse_github(reader, production)
+    _check_provider_account(github, network)
     return StackConfig(
         environment=environment, production=production,
-        github=parse_github(reader, production), network=network,
+        github=github, network=network,
         database=parse_database(reader, network),
         tasks=tasks,
         tasks_image=_image(reader, "tasksImage", production),
@@ -149,6 +151,15 @@ def _container_user(reader: ConfigReader) -> str:
     if user.split(":")[0] == "root":
         raise config_error("containerUser", "is root; admin tasks run as a non-root user", fix)
     return user
+
+
+def _check_provider_account(github: GithubConfig, network: NetworkConfig) -> None:
+    """The role is created next to the cluster; its trusted provider must be in that account."""
+    if github.oidc_provider_arn is None:
+        return
+    match = rules.OIDC_PROVIDER_ARN.fullmatch(github.oidc_provider_arn)
+    assert match is not None
+    rules.check_same_place("oidcProviderArn", match, network.region, network.account)
 
 
 def _kms_key(reader: ConfigReader, network: NetworkConfig) -> str | None:

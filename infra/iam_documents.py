@@ -72,9 +72,11 @@ def execution_policy(*, secret_arns: Sequence[str], kms_key_arn: str | None,
     statements: list[Document] = [
         {"Sid": "ReadReferencedSecrets", "Effect": "Allow",
          "Action": "secretsmanager:GetSecretValue", "Resource": sorted(set(secret_arns))},
+        # CreateLogStream is authorised on the group, PutLogEvents on its streams: `:*`
+        # after the group ARN covers both and nothing outside the group.
         {"Sid": "WriteAdminTaskLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"{log_group_arn}:log-stream:*"},
+         "Resource": f"{log_group_arn}:*"},
     ]
     if ecr_repository_arns:
         statements += [

@@ -53,6 +53,10 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
     "malformed OIDC provider": ("prod", _set(
         "oidcProviderArn", "arn:aws:iam::222222222222:oidc-provider/accounts.google.com"),
         ("admin-tasks:oidcProviderArn is malformed",)),
+    "OIDC provider of another account": ("prod", _set(
+        "oidcProviderArn",
+        "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"),
+        ("admin-tasks:oidcProviderArn", "cluster's account")),
     "malformed subnet": ("staging", _set("subnets", ["subnet-XYZ"]),
                          ("admin-tasks:subnets", "subnet-0abc")),
     "malformed repository id": ("staging", _set("githubRepositoryId", "R_kgDOabc"),
