@@ -103,15 +103,27 @@ def _migrate_command(reader: ConfigReader) -> tuple[str, ...]:
         raise config_error("migrateSteps", str(error), fix) from None
 
 
+def _reject_unknown_keys(reader: ConfigReader) -> None:
+    """A typo must fail, not silently fall back to a default."""
+    unknown = reader.unknown_keys(KNOWN_KEYS)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0].partition(":")[2], KNOWN_KEYS, n=1)
+        fix = f"did you mean {close[0]}?" if close else f"use one of {sorted(KNOWN_KEYS)}"
+        raise config_error(unknown[0], "is not a known key", fix)
+
+
+def _retention(reader: ConfigReader, production: bool) -> int:
+    minimum = rules.MINIMUM_RETENTION_PRODUCTION if production else rules.MINIMUM_RETENTION_OTHER
+    days = reader.integer("logRetentionDays", 1, 3653, "use a CloudWatch retention period",
+                          default=minimum)
+    rules.check_retention(days, production)
+    return days
+
+
 def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """Validate one stack's raw config (keys `namespace:name`) into a StackConfig."""
     reader = ConfigReader(raw)
-    unknown = reader.unknown_keys(KNOWN_KEYS)
-    if unknown:
-        name = unknown[0].partition(":")[2]
-        close = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
-        fix = f"did you mean {close[0]}?" if close else f"use one of {sorted(KNOWN_KEYS)}"
-        raise config_error(unknown[0], "is not a known key", fix)
+    _reject_unknown_keys(reader)
     environment = _environment(reader, stack)
     production = environment.startswith("prod")
     network = parse_network(reader)
@@ -119,10 +131,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     entries = [get_task(name) for name in tasks]
     app_needed = any(entry.image == "app" for entry in entries)
     steps_needed = any(entry.command is None for entry in entries)  # `migrate`: from config
-    retention = reader.integer(
-        "logRetentionDays", 1, 3653, "use a CloudWatch retention period",
-        default=rules.MINIMUM_RETENTION_PRODUCTION if production else rules.MINIMUM_RETENTION_OTHER)
-    rules.check_retention(retention, production)
+    retention = _retention(reader, production)
     cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
     memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
     rules.check_fargate_size(cpu, memory)
