@@ -40,7 +40,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         cpu=config.task_cpu, memory=config.task_memory,
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
         tags=tags))
-    LauncherPermissions("launcher", LauncherPermissionsArgs(
+    launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
         role_name=oidc.role_name, cluster_arn=network.cluster_arn,
         task_definition_arns=[_family_arn(config, entry.name) for entry in entries],
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
@@ -53,7 +53,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         can_admins_bypass=config.github.can_admins_bypass,
         variables={"ADMIN_TASKS_SETTINGS": settings_json, "ADMIN_TASKS_ROLE_ARN": oidc.role_arn,
                    "AWS_REGION": network.region},
-        variables_after=[definitions]),
+        variables_after=[definitions, launcher]),
         opts=pulumi.ResourceOptions(providers=[provider]))
     return {"roleArn": oidc.role_arn, "oidcProviderArn": oidc.provider_arn,
             "launchSettings": settings_json, "logGroupName": definitions.log_group_name,

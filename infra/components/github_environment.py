@@ -28,7 +28,7 @@ class GithubEnvironmentArgs:
     variables: dict[str, pulumi.Input[str]]
     """Environment variables for the workflow (ADMIN_TASKS_SETTINGS, role ARN, region)."""
     variables_after: Sequence[pulumi.Resource] = ()
-    """Resources the variables name (task definitions), which must exist first."""
+    """Resources the variables name or rely on (task definitions, launcher policy)."""
 
 
 class GithubEnvironment(pulumi.ComponentResource):

@@ -40,6 +40,7 @@ class Registered:
     name: str
     urn: str
     inputs: dict[str, Any]
+    provider: str = ""
 
 
 @dataclass
@@ -52,10 +53,12 @@ class CapturingMocks(pulumi.runtime.Mocks):
     region: str
     resources: list[Registered] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    call_providers: list[str] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         urn = f"urn:pulumi:{self.stack}::{self.project}::{args.typ}::{args.name}"
-        self.resources.append(Registered(args.typ, args.name, urn, dict(args.inputs)))
+        self.resources.append(Registered(args.typ, args.name, urn, dict(args.inputs),
+                                         args.provider or ""))
         outputs = dict(args.inputs)
         physical = str(outputs.get("name") or outputs.get("family") or args.name)
         arn = ARNS.get(args.typ)
@@ -67,6 +70,7 @@ class CapturingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         function = args.token.rsplit(":", 1)[-1]
         self.calls.append(args.token)
+        self.call_providers.append(args.provider or "")
         n = len(self.calls)
         if function == "getRepository":
             return {"repoId": 900000 + n, "fullName": args.args.get("fullName")}, []
@@ -99,6 +103,7 @@ class StackRun:
     outputs: dict[str, Any]
     calls: list[str]
     dependencies: dict[str, list[str]] = field(default_factory=dict)
+    call_providers: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -149,4 +154,5 @@ def run_stack(config: Mapping[str, Any], stack: str = "staging",
         pulumi.runtime.set_all_config({})
     for resource in mocks.resources:
         resource.urn = monitor.urns[(resource.type, resource.name)]
-    return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies)
+    return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies,
+                    mocks.call_providers)

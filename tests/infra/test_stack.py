@@ -67,6 +67,15 @@ def test_settings_variable_waits_for_the_task_definitions(stack_run: StackRun) -
     assert definitions and definitions <= waits, settings.urn
 
 
+def test_github_resources_and_lookups_use_the_configured_owner(stack_run: StackRun) -> None:
+    """The default provider would act on the token owner's account, not githubOwner's."""
+    explicit = "pulumi:providers:github::github::"
+    for resource in stack_run.resources:
+        if resource.type.startswith("github:"):
+            assert explicit in resource.provider, resource.urn
+    assert stack_run.call_providers and all(explicit in p for p in stack_run.call_providers)
+
+
 def test_branch_policy_depends_on_the_environment(stack_run: StackRun) -> None:
     policy = stack_run.one("github:index/repositoryEnvironmentDeploymentPolicy:"
                            "RepositoryEnvironmentDeploymentPolicy")
