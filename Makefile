@@ -25,11 +25,21 @@ seed: $(VENV)/.runtime-installed
 	$(BIN)/python -m tasks init-db --profile role
 	$(BIN)/python -m tasks seed-admin --email "$$EMAIL"
 
-## lint: ruff and mypy on the code, hadolint on the task image
-lint: $(VENV)/.test-installed
+# checkov pins many packages that would conflict with ours: it gets its own virtualenv
+# (inside $(VENV), so `make clean` and .gitignore cover it).
+CHECKOV := $(VENV)/checkov/bin/checkov
+$(VENV)/checkov/.installed: | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	touch $@
+
+## lint: ruff and mypy on the code, hadolint on the task image, zizmor and checkov on the workflow
+lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
 	$(BIN)/ruff check tasks infra tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/hadolint tasks/Dockerfile
+	$(BIN)/zizmor --offline .github/workflows
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .github/workflows --framework github_actions --quiet --compact
 
 ## test: lint, then the whole test suite (PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server)
 test: lint

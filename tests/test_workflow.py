@@ -1,0 +1,174 @@
+"""The "Admin task" workflow: guardrail 9, the catalog's names, the stack's variables,
+and the launcher step's shell — every rule a reviewer would otherwise check by eye."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks.catalog import CATALOG, task_names
+from tests.conftest import PROJECT_ROOT
+
+WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "admin-task.yml"
+WORKFLOW_TEXT = WORKFLOW_PATH.read_text(encoding="utf-8")
+WORKFLOW: dict[Any, Any] = yaml.safe_load(WORKFLOW_TEXT)
+JOB: dict[str, Any] = WORKFLOW["jobs"]["admin-task"]
+INPUTS: dict[str, Any] = WORKFLOW[True]["workflow_dispatch"]["inputs"]  # YAML 1.1: on → True
+
+
+def step(name_start: str) -> dict[str, Any]:
+    (found,) = [s for s in JOB["steps"] if s.get("name", "").startswith(name_start)]
+    return found
+
+
+def test_the_task_choice_list_is_the_catalog() -> None:
+    assert INPUTS["task"]["type"] == "choice"
+    assert INPUTS["task"]["options"] == task_names()
+
+
+def test_the_inputs_are_environment_task_email_and_a_required_reason() -> None:
+    assert {name: (spec["type"], spec.get("required", False)) for name, spec in INPUTS.items()} == {
+        "environment": ("environment", True), "task": ("choice", True),
+        "email": ("string", False), "reason": ("string", True)}
+
+
+def stack_variables() -> set[str]:
+    """The GitHub environment variables infra/stack.py sets (the ``variables={…}`` keys)."""
+    tree = ast.parse((PROJECT_ROOT / "infra" / "stack.py").read_text(encoding="utf-8"))
+    found = [node.value for node in ast.walk(tree)
+             if isinstance(node, ast.keyword) and node.arg == "variables"]
+    assert len(found) == 1 and isinstance(found[0], ast.Dict), "stack.py sets variables= once"
+    return {key.value for key in found[0].keys if isinstance(key, ast.Constant)}
+
+
+def test_the_vars_the_workflow_reads_are_exactly_the_ones_the_stack_sets() -> None:
+    read = set(re.findall(r"\bvars\.([A-Za-z0-9_]+)", WORKFLOW_TEXT))
+    assert read == {"ADMIN_TASKS_SETTINGS", "ADMIN_TASKS_ROLE_ARN", "AWS_REGION"}
+    assert read == stack_variables()
+
+
+def test_permissions_are_empty_at_the_top_and_minimal_for_the_job() -> None:
+    assert WORKFLOW["permissions"] == {}
+    assert JOB["permissions"] == {"id-token": "write", "contents": "read"}
+
+
+def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time() -> None:
+    assert JOB["environment"] == "${{ inputs.environment }}"
+    assert JOB["if"] == "github.ref == 'refs/heads/main'"
+    assert JOB["concurrency"] == {"group": "admin-task-${{ inputs.environment }}",
+                                  "cancel-in-progress": False}
+    longest_task_minutes = max(entry.timeout_seconds for entry in CATALOG) / 60
+    assert longest_task_minutes < JOB["timeout-minutes"] <= longest_task_minutes + 30
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", WORKFLOW_TEXT, flags=re.MULTILINE)
+    assert len(uses) == 3
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), (action, comment)
+
+
+def test_inputs_reach_scripts_only_through_env() -> None:
+    for each in JOB["steps"]:
+        assert "${{" not in each.get("run", ""), each["name"]
+    launcher_env = step("Run the task")["env"]
+    assert {name: launcher_env[variable] for variable, name in [
+        ("TASK", "task"), ("TARGET_ENVIRONMENT", "environment"), ("EMAIL", "email"),
+        ("REASON", "reason")]} == {name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
+    assert launcher_env["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
+
+
+def test_checkout_does_not_keep_the_token_and_credentials_come_from_oidc() -> None:
+    assert step("Check out")["with"] == {"persist-credentials": False}
+    aws = step("Assume")
+    assert aws["uses"].startswith("aws-actions/configure-aws-credentials@")
+    assert aws["with"]["role-to-assume"] == "${{ vars.ADMIN_TASKS_ROLE_ARN }}"
+    assert aws["with"]["aws-region"] == "${{ vars.AWS_REGION }}"
+    assert "secrets." not in WORKFLOW_TEXT
+
+
+def test_the_install_uses_only_hash_pinned_requirements_that_cover_the_package() -> None:
+    install = step("Install")["run"]
+    assert "--require-hashes --no-deps -r requirements/launcher.txt" in install
+    assert "pip install --no-deps --no-build-isolation ." in install
+    pinned = {m.lower().replace("_", "-") for m in re.findall(
+        r"^([A-Za-z0-9_.-]+)==\S+ \\$", (PROJECT_ROOT / "requirements" / "launcher.txt")
+        .read_text(encoding="utf-8"), flags=re.MULTILINE)}
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = [*project["project"]["dependencies"],
+              *project["project"]["optional-dependencies"]["launcher"],
+              *project["build-system"]["requires"], "psycopg-binary"]
+    names = {re.split(r"[\[<>=!~ ;]", spec, maxsplit=1)[0].lower() for spec in wanted}
+    assert names <= pinned, names - pinned
+
+
+def test_a_cancelled_run_stops_its_tasks() -> None:
+    backstop = step("Stop the task")
+    assert backstop["if"].startswith("cancelled()")
+    assert backstop["run"].startswith(
+        'python -m tasks stop --run-id "$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"')
+
+
+def run_launcher_step(tmp_path: Path, **env: str) -> list[str]:
+    """Run the launcher step's script with a `python` that prints its arguments."""
+    shim = tmp_path / "python"
+    shim.write_text('#!/bin/sh\nfor arg in "$@"; do printf "%s\\n" "$arg"; done\n')
+    shim.chmod(0o755)
+    completed = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step("Run the task")["run"]],
+        env={"PATH": f"{tmp_path}:{os.environ['PATH']}", **env}, capture_output=True,
+        text=True, check=True)
+    return completed.stdout.splitlines()
+
+
+def test_the_launcher_step_passes_hostile_input_as_single_arguments(tmp_path: Path) -> None:
+    reason = 'fix "prod"; $(rm -rf /) `id` $HOME'
+    argv = run_launcher_step(tmp_path, TASK="seed-admin", TARGET_ENVIRONMENT="prod",
+                             EMAIL="a@example.com", REASON=reason)
+
+    assert argv == ["-m", "tasks", "run", "seed-admin", "--environment", "prod",
+                    "--param", "email=a@example.com", "--reason", reason]
+
+
+def test_the_launcher_step_leaves_out_an_empty_email(tmp_path: Path) -> None:
+    argv = run_launcher_step(tmp_path, TASK="migrate", TARGET_ENVIRONMENT="staging", EMAIL="",
+                             REASON="release 42")
+
+    assert argv == ["-m", "tasks", "run", "migrate", "--environment", "staging",
+                    "--reason", "release 42"]
+
+
+def test_zizmor_offline_reports_nothing() -> None:
+    zizmor = shutil.which("zizmor", path=str(PROJECT_ROOT / ".venv" / "bin")) or "zizmor"
+    completed = subprocess.run([zizmor, "--offline", "--persona=auditor", str(WORKFLOW_PATH)],
+                               capture_output=True, text=True, check=False)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "No findings to report" in completed.stdout
+
+
+def test_checkov_github_actions_passes() -> None:
+    checkov = (shutil.which("checkov", path=str(PROJECT_ROOT / ".venv" / "checkov" / "bin"))
+               or shutil.which("checkov"))
+    if checkov is None:
+        message = "checkov is not installed: `make lint` installs it into .venv/checkov"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    completed = subprocess.run(
+        [checkov, "-d", str(WORKFLOW_PATH.parent), "--framework", "github_actions", "--compact",
+         "--quiet"], env={**os.environ, "BC_SKIP_MAPPING": "TRUE"}, capture_output=True,
+        text=True, check=False)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Failed checks: 0" in completed.stdout
