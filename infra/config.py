@@ -20,6 +20,7 @@ from infra.config_sections import (
     parse_database,
     parse_github,
     parse_network,
+    parse_task_sizes,
     parse_tasks,
 )
 from infra.config_values import ConfigError, ConfigReader, config_error
@@ -33,6 +34,7 @@ KNOWN_KEYS = {
     "subnets", "securityGroups", "assignPublicIp", "tasksImage", "appImage", "migrateSteps",
     "tasks", "logRetentionDays", "databaseSecretArn", "databaseHost", "databasePort",
     "databaseName", "secretsKmsKeyArn", "secretRecoveryWindowDays", "taskCpu", "taskMemory",
+    "taskSizes",
     "containerUser",
 }
 
@@ -67,10 +69,8 @@ class StackConfig:
     """Customer-managed KMS key of the secrets, or None for `aws/secretsmanager`."""
     secret_recovery_window_days: int
     """Days a deleted secret can be restored."""
-    task_cpu: int
-    """Fargate CPU units of each admin task."""
-    task_memory: int
-    """Fargate memory (MiB) of each admin task."""
+    task_sizes: Mapping[str, tuple[int, int]]
+    """Fargate (CPU units, memory MiB) of each enabled task."""
     container_user: str
     """Non-root `uid[:gid]` the containers run as."""
 
@@ -132,9 +132,6 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     app_needed = any(entry.image == "app" for entry in entries)
     steps_needed = any(entry.command is None for entry in entries)  # `migrate`: from config
     retention = _retention(reader, production)
-    cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
-    memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
-    rules.check_fargate_size(cpu, memory)
     github = parse_github(reader, production)
     _check_provider_account(github, network)
     return StackConfig(
@@ -149,7 +146,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         secrets_kms_key_arn=_kms_key(reader, network),
         secret_recovery_window_days=reader.integer(
             "secretRecoveryWindowDays", 7, 30, "use 7 to 30 days", default=30),
-        task_cpu=cpu, task_memory=memory,
+        task_sizes=parse_task_sizes(reader, tasks),
         container_user=_container_user(reader),
     )
 

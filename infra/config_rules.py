@@ -63,13 +63,14 @@ def reject_wildcards(key: str, value: str) -> None:
                            "name exactly one owner and repository, without * or ?")
 
 
-def check_fargate_size(cpu: int, memory: int) -> None:
+def check_fargate_size(cpu: int, memory: int, cpu_key: str = "taskCpu",
+                       memory_key: str = "taskMemory") -> None:
     if cpu not in _FARGATE_MEMORY:
-        raise config_error("taskCpu", f"is {cpu}, not a Fargate CPU size",
+        raise config_error(cpu_key, f"is {cpu}, not a Fargate CPU size",
                            f"use one of {sorted(_FARGATE_MEMORY)}")
     if memory not in _FARGATE_MEMORY[cpu]:
         allowed = _FARGATE_MEMORY[cpu]
-        raise config_error("taskMemory", f"is {memory} MiB, not valid with taskCpu {cpu}",
+        raise config_error(memory_key, f"is {memory} MiB, not valid with {cpu} CPU units",
                            f"use {allowed.start}-{allowed.stop - 1} MiB in steps of {allowed.step}")
 
 

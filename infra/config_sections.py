@@ -176,3 +176,22 @@ def parse_tasks(reader: ConfigReader, environment: str) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise config_error("tasks", "lists a task twice", "list each task once")
     return names
+
+
+def parse_task_sizes(reader: ConfigReader, tasks: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """(cpu, memory) per enabled task: `taskCpu`/`taskMemory`, overridden by `taskSizes`."""
+    cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
+    memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
+    rules.check_fargate_size(cpu, memory)
+    sizes = {name: (cpu, memory) for name in tasks}
+    fix = 'map enabled tasks to Fargate sizes, e.g. {"migrate": {"cpu": 1024, "memory": 2048}}'
+    for name, size in reader.mapping("taskSizes", fix).items():
+        where = f"taskSizes.{name}"
+        if name not in sizes:
+            raise config_error(where, "names a task that is not enabled", fix)
+        if not isinstance(size, dict) or set(size) != {"cpu", "memory"} or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in size.values()):
+            raise config_error(where, f"must be {{cpu, memory}} whole numbers (got {size!r})", fix)
+        rules.check_fargate_size(size["cpu"], size["memory"], f"{where}.cpu", f"{where}.memory")
+        sizes[name] = (size["cpu"], size["memory"])
+    return sizes

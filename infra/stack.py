@@ -37,7 +37,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         environment=env, account=network.account, region=network.region, entries=entries,
         containers={entry.name: _container_spec(config, entry) for entry in entries},
         secret_arns=secrets.arns, log_retention_days=config.log_retention_days,
-        cpu=config.task_cpu, memory=config.task_memory,
+        sizes=config.task_sizes,
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
         tags=tags))
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(

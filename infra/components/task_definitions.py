@@ -40,10 +40,8 @@ class AdminTaskDefinitionsArgs:
     """Secret logical name to ARN (created or existing)."""
     log_retention_days: int
     """Retention of the admin log group."""
-    cpu: int
-    """Fargate CPU units per task."""
-    memory: int
-    """Fargate memory (MiB) per task."""
+    sizes: Mapping[str, tuple[int, int]]
+    """Per entry name: Fargate (CPU units, memory MiB)."""
     ecr_repository_arns: Sequence[str] = ()
     """ECR repositories the images come from (pull permission for the execution role)."""
     kms_key_arn: str | None = None
@@ -82,10 +80,11 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
                        policy=_execution_policy(args, log_group.arn))
         self.task_definition_arns = {}
         for entry in args.entries:
+            cpu, memory = args.sizes[entry.name]
             definition = ecs.TaskDefinition(
                 f"{name}-{entry.name}", family=task_family(args.environment, entry.name),
                 requires_compatibilities=["FARGATE"], network_mode="awsvpc",
-                cpu=str(args.cpu), memory=str(args.memory),
+                cpu=str(cpu), memory=str(memory),
                 execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
                 volumes=[ecs.TaskDefinitionVolumeArgs(name=SCRATCH_VOLUME)],
                 container_definitions=_container_definitions(args, entry),

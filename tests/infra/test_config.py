@@ -75,7 +75,12 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
     "root container user": ("staging", _set("containerUser", "root"),
                             ("admin-tasks:containerUser", "non-root")),
     "fargate size": ("staging", _set("taskMemory", 8192),
-                     ("admin-tasks:taskMemory", "not valid with taskCpu 256")),
+                     ("admin-tasks:taskMemory", "not valid with 256 CPU units")),
+    "size of a task that is not enabled": ("staging", _set(
+        "taskSizes", {"drop-database": {"cpu": 256, "memory": 512}}),
+        ("admin-tasks:taskSizes.drop-database", "not enabled")),
+    "invalid per-task size": ("prod", _set("taskSizes", {"migrate": {"cpu": 1024, "memory": 512}}),
+                              ("admin-tasks:taskSizes.migrate.memory", "2048-8192 MiB")),
     "database parts without secret": ("staging", _set("databaseHost", "db.internal"),
                                       ("admin-tasks:databaseHost", "databaseSecretArn")),
     "missing region": ("staging", lambda config: config.pop("aws:region"),
@@ -111,3 +116,14 @@ def test_ids_are_looked_up_on_github_when_not_configured() -> None:
     assert "github:index/getRepository:getRepository" in run.calls
     role = next(r for r in run.of_type("aws:iam/role:Role") if r.name == "github-oidc-role")
     assert "acme-corp@" in role.inputs["assumeRolePolicy"], role.urn
+
+
+def test_task_sizes_override_the_default_for_one_task() -> None:
+    config = stack_config("staging")
+    config["admin-tasks:taskSizes"] = {"migrate": {"cpu": 1024, "memory": 3072}}
+    run = run_stack(config, "staging")
+    sizes = {d.inputs["family"]: (d.inputs["cpu"], d.inputs["memory"])
+             for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
+    assert sizes == {"admin-tasks-staging-migrate": ("1024", "3072"),
+                     "admin-tasks-staging-seed-admin": ("256", "512"),
+                     "admin-tasks-staging-seed-superuser": ("256", "512")}
