@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Database
@@ -50,7 +50,23 @@ def argv_for(command: str) -> st.SearchStrategy[list[str]]:
     return st.lists(tokens.filter(not_help), max_size=6).map(lambda rest: [command, *rest])
 
 
+#: Addresses that collide with the seeded accounts (admin, member) or are new.
+emails = st.one_of(st.sampled_from(["admin@example.com", "ADMIN@example.com",
+                                    "member@example.com", "ops@example.com"]),
+                   valid_addresses, st.text(max_size=30))
+optional_reason = st.one_of(st.just([]), st.text(max_size=40).map(lambda r: ["--reason", r]))
+#: Commands shaped as an operator would type them, with good and bad values.
+well_formed_argv = st.one_of(
+    st.builds(lambda email, reason: ["seed-admin", "--email", email, *reason],
+              emails, optional_reason),
+    st.builds(lambda name, email, reason: ["seed-superuser", "--username", name,
+                                           "--email", email, *reason],
+              st.one_of(st.sampled_from(["admin", "ops", "new.ops"]), st.text(max_size=12)),
+              emails, optional_reason),
+    st.sampled_from(PROFILES).map(lambda profile: ["init-db", "--profile", profile]),
+)
 any_argv = st.one_of(
+    well_formed_argv,
     st.sampled_from(SEEDING_COMMANDS).flatmap(argv_for),
     st.lists(st.text(max_size=20).filter(not_help), max_size=4).filter(
         lambda argv: not argv or argv[0] not in {"run", "stop"}),  # launcher commands: not here
@@ -79,7 +95,9 @@ def environment_overrides() -> st.SearchStrategy[dict[str, str]]:
         "DJANGO_SUPERUSER_PASSWORD": st.sampled_from(PASSWORDS),
         "ECS_CONTAINER_METADATA_URI_V4": st.just("http://169.254.170.2/v4/task"),
     }
-    return st.fixed_dictionaries({}, optional=per_key)
+    # A few variables at a time, so that most runs get past configuration to the database.
+    chosen = st.lists(st.sampled_from(sorted(per_key)), max_size=2, unique=True)
+    return chosen.flatmap(lambda keys: st.fixed_dictionaries({k: per_key[k] for k in keys}))
 
 
 def check_run(database: Database, run: Any, before: dict[str, list[tuple[Any, ...]]]) -> None:
@@ -88,6 +106,7 @@ def check_run(database: Database, run: Any, before: dict[str, list[tuple[Any, ..
     result = json.loads(lines[0])
     assert isinstance(result, dict)
     assert run.code in DOCUMENTED_EXIT_CODES, (run.code, run.stderr)
+    event(f"exit {run.code}")  # shown by --hypothesis-show-statistics
     ok, outcomes = DOCUMENTED_EXIT_CODES[run.code]
     assert result["ok"] is ok and result["outcome"] in outcomes, result
     assert "Traceback" not in run.stderr
@@ -149,14 +168,18 @@ def test_any_argv_and_environment_ends_with_a_documented_code_and_one_result_lin
 
 
 @SETTINGS
-@given(email=st.one_of(valid_addresses, st.text(max_size=40)), reason=st.text(max_size=40))
-@example(email="Member@Example.com", reason="")
-@example(email="admin@example.com", reason="line one\nline two")
-def test_seed_admin_email_and_reason_never_escape_the_documented_outcomes(
-    seeded_sqlite: Database, cli: Any, email: str, reason: str,
+@given(email=emails, reason=st.text(max_size=40),
+       url=st.sampled_from(["{database}", "{database}", "sqlite:///{missing}",
+                            "postgresql://postgres@127.0.0.1:1/x"]))
+@example(email="Member@Example.com", reason="", url="{database}")
+@example(email="admin@example.com", reason="line one\nline two", url="{database}")
+def test_seed_admin_email_reason_and_database_never_escape_the_documented_outcomes(
+    seeded_sqlite: Database, cli: Any, tmp_path: Path, email: str, reason: str, url: str,
 ) -> None:
     before = seeded_sqlite.snapshot()
-    run = cli(["seed-admin", "--email", email, "--reason", reason], seeded_sqlite.env())
+    env = seeded_sqlite.env(DATABASE_URL=url.format(database=seeded_sqlite.url,
+                                                    missing=tmp_path / "missing.db"))
+    run = cli(["seed-admin", "--email", email, "--reason", reason], env)
     check_run(seeded_sqlite, run, before)
     if run.code == 0 and run.result["outcome"] == "created":
         assert run.result["user"]["email"] == email.lower()
