@@ -152,8 +152,8 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
 
 
 def _container_user(reader: ConfigReader) -> str:
-    fix = "use a non-root uid[:gid] such as 1000:1000"
-    user = reader.string("containerUser", rules.CONTAINER_USER, fix, default="1000:1000")
+    fix = "use a non-root uid[:gid] such as 10001:10001"
+    user = reader.string("containerUser", rules.CONTAINER_USER, fix, default="10001:10001")
     if user.split(":")[0] == "root":
         raise config_error("containerUser", "is root; admin tasks run as a non-root user", fix)
     return user
