@@ -20,7 +20,7 @@ from tasks.launcher.cancel import Cancellation, cancel_on_signals
 from tasks.launcher.clock import Clock, SystemClock
 from tasks.launcher.logtail import LogTail
 from tasks.launcher.outcome import LauncherResult, finish
-from tasks.launcher.output import Printer
+from tasks.launcher.output import Printer, workflow_commands_paused
 from tasks.launcher.request import (
     LaunchRequest,
     build_request,
@@ -30,7 +30,7 @@ from tasks.launcher.request import (
     stop_reason,
 )
 from tasks.launcher.summary import console_url, result_line_from
-from tasks.launcher.watch import Watch
+from tasks.launcher.watch import Ending, Watch
 
 
 @dataclass(frozen=True)
@@ -103,26 +103,35 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
             return LauncherResult({"ok": True, "outcome": "started", "wasNew": True,
                                    "taskArn": task_arn}, 0, f"started {task_arn}; not waiting")
         transcript = Transcript(printer)
-        task_settings = request.task
-        watch = Watch(
-            ecs=clients.ecs, cluster=request.settings.cluster, task_arn=task_arn,
-            container=task_settings.container, printer=printer, clock=runtime.clock,
-            tail=LogTail(clients.logs, request.settings.log_group,
-                         task_settings.log_stream(task_arn.rsplit("/", 1)[-1]),
-                         transcript.emit, runtime.log_page_size),
-            cancellation=cancellation,
-            stop_reason=lambda why: stop_reason(why, request.context),
-            finished_output=lambda: transcript.result is not None,
-        )
-        try:
-            with aws_errors("following the task"):
-                ending = watch.follow(request.timeout_seconds)
-        except BaseException:
-            watch.stop("the launcher failed")
-            raise
+        watch = _watch(request, clients, runtime, task_arn, cancellation, transcript)
+        with workflow_commands_paused(printer, environ):
+            ending = _follow(watch, request.timeout_seconds)
         # Still inside the handlers: GitHub's SIGTERM follows SIGINT while this runs.
         return finish(request, watch, ending, transcript.result, environ,
                       duration_seconds=runtime.clock.monotonic() - began)
+
+
+def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
+           cancellation: Cancellation, transcript: Transcript) -> Watch:
+    printer = transcript.printer
+    stream = request.task.log_stream(task_arn.rsplit("/", 1)[-1])
+    tail = LogTail(clients.logs, request.settings.log_group, stream, transcript.emit,
+                   on_error=printer.status, page_size=runtime.log_page_size)
+    return Watch(ecs=clients.ecs, cluster=request.settings.cluster, task_arn=task_arn,
+                 container=request.task.container, tail=tail, printer=printer,
+                 clock=runtime.clock, cancellation=cancellation,
+                 stop_reason=lambda why: stop_reason(why, request.context),
+                 finished_output=lambda: transcript.result is not None)
+
+
+def _follow(watch: Watch, timeout_seconds: int) -> Ending:
+    """Follow the task; if following itself fails, stop the task rather than leave it alone."""
+    try:
+        with aws_errors("following the task"):
+            return watch.follow(timeout_seconds)
+    except BaseException:
+        watch.stop("the launcher failed")
+        raise
 
 
 def stop_run(args: argparse.Namespace, environ: Mapping[str, str],

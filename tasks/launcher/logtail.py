@@ -23,16 +23,18 @@ class LogTail:
     """Print new lines of ``group``/``stream`` with ``emit`` on every :meth:`poll`."""
 
     def __init__(self, logs: CloudWatchLogsClient, group: str, stream: str,
-                 emit: Callable[[str], None], page_size: int | None = None) -> None:
+                 emit: Callable[[str], None], *, on_error: Callable[[str], None],
+                 page_size: int | None = None) -> None:
         self._logs, self._group, self._stream = logs, group, stream
-        self._emit, self._page_size = emit, page_size
+        self._emit, self._on_error, self._page_size = emit, on_error, page_size
         self._token: str | None = None
+        self._unreadable = False
         self.lines = 0
 
     def poll(self) -> int:
         """Print every line that has arrived since the last poll; return how many."""
         printed = 0
-        while True:
+        while not self._unreadable:
             response = self._next_page()
             if response is None:
                 return printed
@@ -44,6 +46,7 @@ class LogTail:
             if token is None or token == self._token:
                 return printed
             self._token = token
+        return printed
 
     def _next_page(self) -> dict[str, Any] | None:
         kwargs: dict[str, Any] = {"logGroupName": self._group, "logStreamName": self._stream,
@@ -58,4 +61,8 @@ class LogTail:
             # Not written yet, or throttled past botocore's retries: the next poll asks again.
             if error_code(error) == "ResourceNotFoundException" or is_throttling(error):
                 return None
-            raise
+            # Without the logs the task's status and exit code still matter: keep following.
+            self._unreadable = True
+            self._on_error(f"cannot read the task's logs ({error}); following its status only, "
+                           f"see {self._group}/{self._stream} in CloudWatch")
+            return None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TextIO
 
 from tasks.launcher.clock import Clock, timestamp
@@ -19,3 +22,18 @@ class Printer:
     def line(self, text: str) -> None:
         self._out.write(text + "\n")
         self._out.flush()
+
+
+@contextmanager
+def workflow_commands_paused(printer: Printer, environ: Mapping[str, str]) -> Iterator[None]:
+    """In GitHub Actions, a container line such as ``::add-mask::`` or ``::error::`` must
+    not be taken as a workflow command: the runner ignores them between these markers."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        yield
+        return
+    token = secrets.token_hex(16)
+    printer.line(f"::stop-commands::{token}")
+    try:
+        yield
+    finally:
+        printer.line(f"::{token}::")

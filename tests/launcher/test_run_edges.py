@@ -22,18 +22,32 @@ class _Body:
         return [self._body]
 
 
-class Throttle:
-    """Answers the first ``times`` DescribeTasks attempts with ThrottlingException."""
+class Failing:
+    """Answers the first ``times`` attempts of an operation with the error ``code``."""
 
-    def __init__(self, times: int) -> None:
-        self.times, self.attempts = times, 0
+    def __init__(self, code: str, times: int) -> None:
+        self.code, self.times, self.attempts = code, times, 0
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
         self.attempts += 1
         if self.attempts > self.times:
             return None  # on to moto
-        body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+        body = f'{{"__type": "{self.code}", "message": "no"}}'.encode()
         return AWSResponse(request.url, 400, {"x-amzn-requesttype": "json"}, _Body(body))
+
+
+def fail_first(world: World, monkeypatch: pytest.MonkeyPatch, event: str,
+               failing: Failing) -> None:
+    """Make the launcher's clients answer ``event`` (before-send.SERVICE.OPERATION) badly."""
+    record_calls = world.record_calls
+
+    def clients(region: str) -> Clients:
+        made = record_calls(region)
+        client = made.ecs if ".ecs." in event else made.logs
+        client.meta.events.register_first(event, failing)
+        return made
+
+    monkeypatch.setattr(world, "record_calls", clients)
 
 
 @pytest.fixture
@@ -46,15 +60,8 @@ def no_retry_delay(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_throttled_describe_tasks_is_retried_and_the_result_is_still_right(
         launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch,
         throttled_attempts: int) -> None:
-    throttle = Throttle(throttled_attempts)
-    record_calls = world.record_calls
-
-    def clients(region: str) -> Clients:
-        made = record_calls(region)
-        made.ecs.meta.events.register_first("before-send.ecs.DescribeTasks", throttle)
-        return made
-
-    monkeypatch.setattr(world, "record_calls", clients)
+    throttle = Failing("ThrottlingException", throttled_attempts)
+    fail_first(world, monkeypatch, "before-send.ecs.DescribeTasks", throttle)
     launch.clock.at(1, lambda: world.write_logs(['{"ok": true, "outcome": "created"}']))
     launch.clock.at(2, lambda: world.stop(exit_code=0))
 
@@ -143,3 +150,37 @@ def test_no_wait_starts_the_task_and_exits_0(launch: Launcher, world: World) -> 
     assert run.result["outcome"] == "started"
     assert run.result["taskArn"] == world.task().task_arn
     assert world.calls == ["RunTask"]
+
+
+def test_logs_it_may_not_read_do_not_stop_the_task_or_hide_its_exit_code(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_first(world, monkeypatch, "before-send.logs.GetLogEvents",
+               Failing("AccessDeniedException", 10**6))
+    launch.clock.at(1, lambda: world.write_logs(["invisible"]))
+    launch.clock.at(2, lambda: world.stop(exit_code=3))
+
+    run = launch(*SEED)
+
+    assert run.exit_code == 3
+    stream = world.log_stream()
+    assert run.operator_lines[3] == (
+        "2026-11-21T00:00:00Z cannot read the task's logs (An error occurred "
+        "(AccessDeniedException) when calling the GetLogEvents operation: no); following its "
+        f"status only, see /admin-tasks/staging/{stream} in CloudWatch")
+    assert "invisible" not in run.operator_lines
+    assert world.calls.count("GetLogEvents") == 1
+
+
+def test_in_github_actions_container_lines_cannot_run_workflow_commands(
+        launch: Launcher, world: World) -> None:
+    launch.clock.at(1, lambda: world.write_logs(["::add-mask::x", "::error::forged"]))
+    launch.clock.at(1, lambda: world.stop(exit_code=0))
+
+    run = launch(*SEED, GITHUB_ACTIONS="true")
+
+    lines = run.operator_lines
+    assert lines[2].startswith("::stop-commands::")
+    token = lines[2].removeprefix("::stop-commands::")
+    assert len(token) == 32
+    assert lines[3:] == ["2026-11-21T00:00:00Z status RUNNING", "::add-mask::x",
+                         "::error::forged", lines[6], f"::{token}::"]
