@@ -140,6 +140,11 @@ def test_the_launcher_step_passes_hostile_input_as_single_arguments(tmp_path: Pa
                     "--param", "email=a@example.com", "--reason", reason]
 
 
+def test_the_launcher_replaces_the_shell_so_the_cancel_signal_reaches_it() -> None:
+    assert step("Run the task")["run"].strip().splitlines()[-1].startswith(
+        'exec python -m tasks run "$TASK"')
+
+
 def test_the_launcher_step_leaves_out_an_empty_email(tmp_path: Path) -> None:
     argv = run_launcher_step(tmp_path, TASK="migrate", TARGET_ENVIRONMENT="staging", EMAIL="",
                              REASON="release 42")

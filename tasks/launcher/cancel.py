@@ -1,6 +1,7 @@
 """SIGINT and SIGTERM become a cancellation request the waiting loop acts on.
 
-GitHub cancels a job with SIGINT, then SIGTERM 7.5 s later, then kills it. The
+GitHub cancels a job with SIGINT, then SIGTERM 7.5 s later, then kills it (some
+runner versions sent SIGHUP instead, so that counts too). The
 handlers only record the request and wake the sleeping loop, so an AWS call in flight
 finishes and the loop stops the task itself; a second signal changes nothing.
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Cancellation:
@@ -35,7 +36,7 @@ class Cancellation:
 
 @contextmanager
 def cancel_on_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
-    """Route SIGINT/SIGTERM to ``cancellation`` inside the block (main thread only)."""
+    """Route SIGINT/SIGTERM/SIGHUP to ``cancellation`` inside the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield cancellation
         return

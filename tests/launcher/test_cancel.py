@@ -77,8 +77,8 @@ class LauncherProcess:
 
 
 @pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGTERM,),
-                                     (signal.SIGINT, signal.SIGTERM)],
-                         ids=["SIGINT", "SIGTERM", "SIGINT-then-SIGTERM"])
+                                     (signal.SIGINT, signal.SIGTERM), (signal.SIGHUP,)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-then-SIGTERM", "SIGHUP"])
 def test_a_signal_stops_the_task_with_a_reason_naming_actor_and_run_then_exits_130(
         world: World, moto_server: str, signals: tuple[signal.Signals, ...]) -> None:
     launcher = LauncherProcess(moto_server, world.settings)
