@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+from pathlib import Path
 
 from tests.launcher.conftest import Launcher, World
 
@@ -151,3 +154,17 @@ def test_lines_written_after_the_task_stopped_are_drained(launch: Launcher, worl
     assert run.operator_lines[-1].endswith("status STOPPED: exit code 0 "
                                            "(EssentialContainerExited: Essential container in "
                                            "task exited)")
+
+
+def test_a_signal_before_the_first_poll_stops_the_task_and_is_summarised(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    launch.clock.at(1, lambda: os.kill(os.getpid(), signal.SIGINT))
+
+    run = launch(*SEED, GITHUB_STEP_SUMMARY=str(summary))
+
+    assert run.exit_code == 130
+    assert world.task().stopped_reason == "admin-tasks: cancelled (SIGINT) by alice (run 4242-1)"
+    assert summary.read_text(encoding="utf-8").startswith(
+        "### Admin task `seed-admin` on `staging`: cancelled\n")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
