@@ -54,7 +54,8 @@ def argv_for(command: str) -> st.SearchStrategy[list[str]]:
 emails = st.one_of(st.sampled_from(["admin@example.com", "ADMIN@example.com",
                                     "member@example.com", "ops@example.com"]),
                    valid_addresses, st.text(max_size=30))
-optional_reason = st.one_of(st.just([]), st.text(max_size=40).map(lambda r: ["--reason", r]))
+optional_reason: st.SearchStrategy[list[str]] = st.one_of(
+    st.just([]), st.text(max_size=40).map(lambda reason: ["--reason", reason]))
 #: Commands shaped as an operator would type them, with good and bad values.
 well_formed_argv = st.one_of(
     st.builds(lambda email, reason: ["seed-admin", "--email", email, *reason],
