@@ -17,6 +17,10 @@ from tasks.errors import InvalidInput
 from tasks.validation import validate_email
 
 ImageKind = Literal["tasks", "app"]
+
+# The launcher's AWS credentials come from a one-hour role session (the stack's
+# maximum): it must still be able to stop the task and drain its logs at the timeout.
+MAX_TIMEOUT_SECONDS = 3300
 SecretName = Literal["database", "django-superuser"]
 
 
@@ -102,7 +106,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         parameters=(),
         secrets=(DATABASE_URL,),
         environments=None,
-        timeout_seconds=3600,
+        timeout_seconds=3000,
     ),
 )
 

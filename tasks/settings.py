@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.catalog import MAX_TIMEOUT_SECONDS
 from tasks.errors import InvalidInput
 from tasks.validation import validate_environment_name
 
@@ -108,8 +109,10 @@ def _task(name: str, raw: object) -> TaskSettings:
     if not isinstance(raw, dict) or set(raw) != _TASK_KEYS:
         raise _bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(_TASK_KEYS)}")
     timeout = raw["timeoutSeconds"]
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 60 <= timeout <= 86_400:
-        raise _bad(f"{where}timeoutSeconds", "must be a whole number of seconds from 60 to 86400")
+    if (isinstance(timeout, bool) or not isinstance(timeout, int)
+            or not 60 <= timeout <= MAX_TIMEOUT_SECONDS):
+        raise _bad(f"{where}timeoutSeconds",
+                   f"must be a whole number of seconds from 60 to {MAX_TIMEOUT_SECONDS}")
     return TaskSettings(
         task_definition=_string(raw, "taskDefinition", _FAMILY, where),
         container=_string(raw, "container", _NAME, where),

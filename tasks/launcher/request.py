@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.catalog import CatalogEntry, get_task
+from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, get_task
 from tasks.context import RunContext, context_from_environment
 from tasks.errors import InvalidInput
 from tasks.settings import LaunchSettings, TaskSettings, load_settings
@@ -27,7 +27,6 @@ STARTED_BY_PREFIX = "admin-tasks/"
 MAX_STARTED_BY = 128
 MAX_TAG_VALUE = 256
 MAX_STOP_REASON = 255
-MAX_TIMEOUT_SECONDS = 86_400
 _NOT_STARTED_BY = re.compile(r"[^A-Za-z0-9_-]")
 _NOT_TAG_VALUE = re.compile(r"[^\w .:/=+@-]")
 
@@ -166,7 +165,8 @@ def build_request(*, task_name: str, environment: str, raw_params: Sequence[str]
     parameters = parse_parameters(entry, raw_params)
     context = run_context(environ, reason)
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_SECONDS:
-        raise InvalidInput(f"--timeout must be 1 to {MAX_TIMEOUT_SECONDS} seconds, got {timeout}")
+        raise InvalidInput(f"--timeout must be 1 to {MAX_TIMEOUT_SECONDS} seconds (the launcher's "
+                           f"credentials last one hour), got {timeout}")
     settings = load_launch_settings(settings_file, environ, environment)
     task = settings.tasks.get(entry.name)
     if task is None:

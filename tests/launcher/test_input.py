@@ -54,7 +54,7 @@ INVALID = {
                               "reason contains a control character or newline: keep it to one "
                               "line"),
     "zero timeout": (("run", "seed-admin", *STAGING, *EMAIL, *REASON, "--timeout", "0"), {},
-                     "--timeout must be 1 to 86400 seconds, got 0"),
+                     "--timeout must be 1 to 3300 seconds (the launcher's credentials last one hour), got 0"),
     "no settings": (("run", "seed-admin", *STAGING, *EMAIL, *REASON),
                     {"ADMIN_TASKS_SETTINGS": ""},
                     "no launch settings: set ADMIN_TASKS_SETTINGS or pass --settings FILE "
