@@ -27,6 +27,7 @@ log = logging.getLogger("admin-tasks")
 LOCAL_DEFAULT_URL = "sqlite:///admin-tasks.db"
 ECS_MARKERS = ("ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+MAX_STATEMENT_TIMEOUT_MS = 3_600_000
 DEFAULT_LOCK_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -99,9 +100,10 @@ def _url_from_parts(environ: Mapping[str, str]) -> URL | None:
 
 def _statement_timeout(environ: Mapping[str, str]) -> int:
     raw = environ.get("ADMIN_TASKS_STATEMENT_TIMEOUT_MS", str(DEFAULT_STATEMENT_TIMEOUT_MS))
-    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_STATEMENT_TIMEOUT_MS:
         raise InvalidInput(
-            f"ADMIN_TASKS_STATEMENT_TIMEOUT_MS must be a positive number of milliseconds, got {raw!r}"
+            "ADMIN_TASKS_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds from 1 to "
+            f"{MAX_STATEMENT_TIMEOUT_MS} (one hour), got {raw!r}"
         )
     return int(raw)
 

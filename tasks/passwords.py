@@ -18,15 +18,17 @@ from tasks.errors import InvalidInput
 
 DEFAULT_ITERATIONS = 1_000_000  # Django 5.2's PBKDF2PasswordHasher.iterations
 MINIMUM_ITERATIONS = 600_000  # OWASP's floor for PBKDF2-HMAC-SHA256
+MAXIMUM_ITERATIONS = 20_000_000  # ~10 s of hashing: a typo must not run until the task timeout
 MINIMUM_LENGTH = 12
 _SALT_ALPHABET = string.ascii_letters + string.digits
 _SALT_LENGTH = 22  # Django's default: ~131 bits of entropy
 
 
 def pbkdf2_sha256(password: str, *, iterations: int = DEFAULT_ITERATIONS, salt: str | None = None) -> str:
-    if iterations < MINIMUM_ITERATIONS:
+    if not MINIMUM_ITERATIONS <= iterations <= MAXIMUM_ITERATIONS:
         raise InvalidInput(
-            f"PBKDF2 iterations must be at least {MINIMUM_ITERATIONS:,}, got {iterations:,}"
+            f"PBKDF2 iterations must be from {MINIMUM_ITERATIONS:,} to {MAXIMUM_ITERATIONS:,}, "
+            f"got {iterations:,}"
         )
     salt = salt or "".join(secrets.choice(_SALT_ALPHABET) for _ in range(_SALT_LENGTH))
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)

@@ -1,8 +1,8 @@
 """``seed-admin``: make sure one active admin exists for an email, in one transaction.
 
 The INSERT ... ON CONFLICT infers the partial unique index on ``lower(email)`` so that
-concurrent runs for one address create exactly one row; the losers then lock the
-winner's row and report ``exists``. An existing non-admin or inactive account is never
+concurrent runs for one address create exactly one row; the losers then share-lock
+the winner's row and report ``exists``. An existing non-admin or inactive account is never
 elevated: that is ``refused`` and only the audit row is written.
 """
 
@@ -88,7 +88,10 @@ def insert_or_lock(connection: Connection, table: Table, values: Mapping[str, An
     ).one_or_none()
     if inserted is not None:
         return True, tuple(inserted)
-    existing = connection.execute(select(*wanted).where(match).with_for_update()).one_or_none()
+    # FOR SHARE: the row cannot change before this transaction's audit row commits, yet
+    # concurrent runs that all found it may read it at once instead of queuing.
+    existing = connection.execute(
+        select(*wanted).where(match).with_for_update(read=True)).one_or_none()
     if existing is None:
         raise DatabaseFailed("the conflicting account was removed while this run seeded it: run again")
     return False, tuple(existing)

@@ -92,3 +92,12 @@ def test_a_real_process_prints_one_json_line_last_and_logs_to_stderr(
     assert run.code == 0
     assert run.stdout.count("\n") == 1 and run.result["outcome"] == "created"
     assert run.stderr == "admin-tasks: created admin proc@example.com\n"
+
+
+@pytest.mark.parametrize("value", ["0", "99999999999999", "30s", "\u00b2"])
+def test_a_bad_statement_timeout_is_invalid_input_before_connecting(cli: Any, value: str) -> None:
+    run = cli(["seed-admin", "--email", "me@example.com"],
+              {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+               "ADMIN_TASKS_STATEMENT_TIMEOUT_MS": value})
+    assert run.code == 2
+    assert "ADMIN_TASKS_STATEMENT_TIMEOUT_MS must be a whole number" in run.result["error"]

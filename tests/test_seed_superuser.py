@@ -61,7 +61,9 @@ def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli
 
 def test_iterations_are_configurable_but_not_below_the_floor(django_db: Database, cli: Any) -> None:
     run = cli(["seed-superuser"], superuser_env(django_db, ADMIN_TASKS_PBKDF2_ITERATIONS="100"))
-    assert run.code == 2 and "at least 600,000" in run.result["error"]
+    assert run.code == 2 and "from 600,000 to 20,000,000" in run.result["error"]
+    run = cli(["seed-superuser", "--iterations", "99999999999"], superuser_env(django_db))
+    assert run.code == 2 and "got 99,999,999,999" in run.result["error"]
     assert django_db.rows("auth_user") == []
 
     run = cli(["seed-superuser", "--iterations", "720000"], superuser_env(django_db))
