@@ -122,18 +122,24 @@ def heaviest_imports(modules: str, top: int = 5) -> list[tuple[str, int]]:
 
 
 def machine(base_url: str) -> None:
+    with psycopg.connect(base_url) as connection:
+        server = connection.execute("show server_version").fetchone()[0]  # type: ignore[index]
+    describe_host(f"PostgreSQL {server} (same host, TCP 127.0.0.1); "
+                  f"Python {platform.python_version()}")
+
+
+def describe_host(software: str | None = None) -> None:
+    """The "Machine" section: date, command, CPUs, RAM, ``software`` (default: Python), load."""
     cpu = next((line.split(":", 1)[1].strip() for line in
                 subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
                 if line.startswith("Model name")), platform.processor())
     memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                      if line.startswith("MemTotal"))
-    with psycopg.connect(base_url) as connection:
-        server = connection.execute("show server_version").fetchone()[0]  # type: ignore[index]
     print("### Machine\n")
     print(f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"- command: {' '.join(['python', *sys.argv])}")
     print(f"- CPUs (nproc): {os.cpu_count()}; model: {cpu}; RAM: {memory_kb / 2**20:.1f} GiB")
-    print(f"- PostgreSQL {server} (same host, TCP 127.0.0.1); Python {platform.python_version()}")
+    print(f"- {software or 'Python ' + platform.python_version()}")
     print(f"- load average at start (1/5/15 min): {load_average()}")
 
 

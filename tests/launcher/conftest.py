@@ -162,6 +162,16 @@ def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
             **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "tasks": tasks}
 
 
+def reset_account(network: dict[str, Any]) -> dict[str, Any]:
+    """Empty ECS and CloudWatch Logs backends holding only the stack's resources; the
+    launch settings. Tasks stay where the caller puts them instead of advancing on every
+    describe (undo with ``state_manager.unset_transition("ecs::task")``)."""
+    ecs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
+    logs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+    return create_stack_resources(network)
+
+
 @pytest.fixture(scope="package")
 def mocked_network() -> Iterator[dict[str, Any]]:
     """One mocked account for the package (starting and resetting moto is the slow part)."""
@@ -172,12 +182,8 @@ def mocked_network() -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def world(mocked_network: dict[str, Any]) -> Iterator[World]:
     """A fresh ECS and CloudWatch Logs for each test, in the package's mocked account."""
-    ecs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
-    logs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
-    # Tasks stay where a test puts them instead of advancing on every describe.
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
     try:
-        settings = create_stack_resources(mocked_network)
+        settings = reset_account(mocked_network)
         yield World(settings=settings, ecs=SESSION.client("ecs", region_name=REGION),
                     logs=SESSION.client("logs", region_name=REGION))
     finally:
