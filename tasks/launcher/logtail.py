@@ -28,8 +28,14 @@ class LogTail:
         self._logs, self._group, self._stream = logs, group, stream
         self._emit, self._on_error, self._page_size = emit, on_error, page_size
         self._token: str | None = None
-        self._unreadable = False
+        self._unreadable = self._gone = False
         self.lines = 0
+
+    def _report_gone(self, error: ClientError) -> None:
+        if not self._gone:
+            self._gone = True
+            self._on_error(f"the task's logs disappeared after {self.lines} line(s) ({error}); "
+                           f"later lines cannot be shown: see {self._group}/{self._stream}")
 
     def poll(self) -> int:
         """Print every line that has arrived since the last poll; return how many."""
@@ -59,6 +65,8 @@ class LogTail:
             return dict(self._logs.get_log_events(**kwargs))
         except ClientError as error:
             # Not written yet, or throttled past botocore's retries: the next poll asks again.
+            if error_code(error) == "ResourceNotFoundException" and self._token is not None:
+                self._report_gone(error)  # it was there: deleted (group or stream) mid-run
             if error_code(error) == "ResourceNotFoundException" or is_throttling(error):
                 return None
             # Without the logs the task's status and exit code still matter: keep following.
