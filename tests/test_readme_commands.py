@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -39,9 +40,12 @@ def test_make_seed_from_a_fresh_copy_creates_and_seeds_a_local_database(tmp_path
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / name)
 
+    # As a newcomer's shell would run it: not as a sub-make of `make test`.
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV")}
     completed = subprocess.run(
-        ["make", "seed", "EMAIL=you@example.com"], cwd=copy, capture_output=True, text=True,
-        check=False, timeout=300,
+        ["make", "seed", "EMAIL=you@example.com"], cwd=copy, env=environment, capture_output=True,
+        text=True, check=False, timeout=300,
     )
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
