@@ -166,8 +166,12 @@ def apply_timeouts(connection: Connection, target: DatabaseTarget) -> None:
     """Bound every statement and lock wait of the current transaction (PostgreSQL)."""
     if connection.dialect.name == "postgresql":
         lock_timeout = min(DEFAULT_LOCK_TIMEOUT_MS, target.statement_timeout_ms)
-        connection.execute(text(f"SET LOCAL statement_timeout = {int(target.statement_timeout_ms)}"))
-        connection.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout)}"))
+        # set_config(..., true) is SET LOCAL: one round trip, values bound, not formatted in.
+        connection.execute(
+            text("SELECT set_config('statement_timeout', :statement, true), "
+                 "set_config('lock_timeout', :lock, true)"),
+            {"statement": f"{target.statement_timeout_ms}ms", "lock": f"{lock_timeout}ms"},
+        )
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 Props = Mapping[str, Any]
 OIDC_HOST = "token.actions.githubusercontent.com"
 LEGACY_SUBJECT = re.compile(r"repo:([A-Za-z0-9-]+)/([A-Za-z0-9._-]+):environment:([a-z0-9-]+)")
+# The program names the environment's role `admin-tasks-<env>-github` (infra/stack.py).
+GITHUB_ROLE_NAME = re.compile(r"admin-tasks-[a-z0-9-]+-github")
 IMMUTABLE_SUBJECT = re.compile(
     r"repo:([A-Za-z0-9-]+)@\d+/([A-Za-z0-9._-]+)@\d+:environment:([a-z0-9-]+)")
 LAUNCHER_ACTIONS = {"ecs:RunTask", "ecs:TagResource", "iam:PassRole", "ecs:DescribeTasks",
@@ -73,8 +75,30 @@ def _conditions(statement: Mapping[str, Any], operator: str, key: str) -> list[s
     return [str(v) for v in as_list((statement.get("Condition") or {}).get(operator, {}).get(key))]
 
 
+def principal_text(principal: object) -> str:
+    """`AWS ['*']`-style text of a Principal (the engine's read-only proxies have no repr)."""
+    if isinstance(principal, Mapping):
+        return ", ".join(f"{kind} {[str(v) for v in as_list(value)]}"
+                         for kind, value in principal.items())
+    return repr(str(principal))
+
+
+def is_web_identity(statement: Mapping[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    return "sts:AssumeRoleWithWebIdentity" in as_list(statement.get("Action")) or (
+        isinstance(principal, Mapping) and "Federated" in principal)
+
+
+def is_github_role(props: Props) -> bool:
+    """The environment's GitHub (launcher) role: named like the program names it, or
+    trusting a web identity. Either is enough, so widening the trust cannot hide the role."""
+    if GITHUB_ROLE_NAME.fullmatch(str(props.get("name") or "")):
+        return True
+    return any(map(is_web_identity, statements(document(props.get("assumeRolePolicy") or "{}"))))
+
+
 def trust_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 1: a web-identity role trusts exactly this repository's environment."""
+    """Guardrail 1: the GitHub role trusts exactly this repository's environment."""
     if resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         found = []
         if props.get("url") != f"https://{OIDC_HOST}":
@@ -82,25 +106,36 @@ def trust_violations(resource_type: str, props: Props) -> list[str]:
         if as_list(props.get("clientIdLists")) != ["sts.amazonaws.com"]:
             found.append("OIDC provider audiences must be exactly ['sts.amazonaws.com']")
         return found
-    if resource_type != "aws:iam/role:Role":
+    if resource_type != "aws:iam/role:Role" or not is_github_role(props):
         return []
     policy = document(props.get("assumeRolePolicy") or "{}")
-    web = [s for s in statements(policy) if "sts:AssumeRoleWithWebIdentity" in as_list(s.get("Action"))
-           or "Federated" in (s.get("Principal") or {})]
-    if not web:
-        return []
     found = generic_violations(policy)
     duration = props.get("maxSessionDuration") or 3600
     if duration > 3600:
         found.append(f"maxSessionDuration is {duration}s; at most 3600 for admin launches")
-    for statement in web:
-        found += _web_identity_statement(statement)
+    # Deny statements only narrow; anything that allows must be the one statement below.
+    allows = [s for s in statements(policy) if s.get("Effect") != "Deny"]
+    if len(allows) != 1:
+        found.append(f"the trust policy has {len(allows)} Allow statements; it must have "
+                     "exactly one, the GitHub environment's web-identity statement")
+    for index, statement in enumerate(allows):
+        if is_web_identity(statement):
+            found += _web_identity_statement(statement)
+        else:
+            found.append(f"statement {statement.get('Sid', index)} lets "
+                         f"{principal_text(statement.get('Principal'))} assume the GitHub "
+                         "role; only the GitHub environment's web identity may")
     return found
 
 
 def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:
     found = []
-    federated = str((statement.get("Principal") or {}).get("Federated", ""))
+    raw = statement.get("Principal")
+    principal = raw if isinstance(raw, Mapping) else {"*": raw}  # "Principal": "*"
+    if set(principal) != {"Federated"}:
+        found.append(f"principal must be the GitHub OIDC provider alone (got "
+                     f"{principal_text(raw)})")
+    federated = str(principal.get("Federated", ""))
     if not federated.endswith(f":oidc-provider/{OIDC_HOST}"):
         found.append(f"Federated principal {federated!r} is not the GitHub OIDC provider")
     if as_list(statement.get("Action")) != ["sts:AssumeRoleWithWebIdentity"]:

@@ -99,6 +99,15 @@ BROKEN: dict[str, tuple[int, str, Callable[[StackRun], Registered]]] = {
         .__setitem__("StringLike", d["Statement"][0]["Condition"].pop("StringEquals")))),
     "trust: only legacy form": (1, "subjects must be exactly", lambda run: _edit_policy(
         _github_role(run), "assumeRolePolicy", lambda d: _sub(d).pop())),
+    "trust: anyone may also AssumeRole": (1, "assume the GitHub role", lambda run: _edit_policy(
+        _github_role(run), "assumeRolePolicy", lambda d: d["Statement"].append(
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))),
+    "trust: a second web-identity statement": (1, "2 Allow statements", lambda run: _edit_policy(
+        _github_role(run), "assumeRolePolicy",
+        lambda d: d["Statement"].append(copy.deepcopy(d["Statement"][0])))),
+    "trust: only an AWS principal": (1, "assume the GitHub role", lambda run: _edit_policy(
+        _github_role(run), "assumeRolePolicy", _set(("Statement",), [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]))),
     "trust: 12h session": (1, "maxSessionDuration", lambda run: Registered(
         ROLE, "r", _github_role(run).urn, {**_github_role(run).inputs,
                                            "maxSessionDuration": 43200})),
