@@ -45,5 +45,11 @@ lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
 test: lint
 	$(BIN)/python -m pytest
 
+## bench: the benchmarks (PostgreSQL for seeding); paste their tables into docs/BENCHMARKS.md
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/seeding.py
+	$(BIN)/python benchmarks/launcher.py
+	$(BIN)/python benchmarks/program.py
+
 clean:
 	rm -rf $(VENV) admin-tasks.db .pytest_cache .mypy_cache .ruff_cache
