@@ -24,6 +24,7 @@ from infra.config_sections import (
     parse_tasks,
 )
 from infra.config_values import ConfigError, ConfigReader, config_error
+from infra.policy.resource_rules import is_production
 from tasks.catalog import get_task, steps_command
 from tasks.errors import InvalidInput
 from tasks.validation import validate_environment_name
@@ -35,7 +36,7 @@ KNOWN_KEYS = {
     "tasks", "logRetentionDays", "databaseSecretArn", "databaseHost", "databasePort",
     "databaseName", "secretsKmsKeyArn", "secretRecoveryWindowDays", "taskCpu", "taskMemory",
     "taskSizes",
-    "containerUser",
+    "containerUser", "production",
 }
 
 __all__ = ["ConfigError", "StackConfig", "parse_config"]
@@ -48,7 +49,8 @@ class StackConfig:
     environment: str
     """Environment name: GitHub environment, IAM subject, secret path, log group."""
     production: bool
-    """True for names starting with `prod`: stricter reviewers, retention and images."""
+    """Config `production` (default: name starts with `prod`): stricter reviewers, no admin
+    bypass, retention and digest-pinned images; tagged on the AWS resources for the pack."""
     github: GithubConfig
     """Repository, its ids, reviewers and the OIDC provider."""
     network: NetworkConfig
@@ -83,6 +85,17 @@ def _environment(reader: ConfigReader, stack: str) -> str:
         raise config_error("environment", f"{raw!r} is not a valid environment name "
                            "(it appears in IAM subjects, secret paths and log groups)",
                            rules.ENVIRONMENT_FIX) from None
+
+
+def _production(reader: ConfigReader, environment: str) -> bool:
+    by_name = is_production(environment)
+    production = reader.boolean("production", default=by_name)
+    if by_name and not production:
+        # The policy pack checks GitHub environments (which carry no tags) by name.
+        raise config_error("production", f"is false, but environment {environment!r} is named "
+                           "like a production one (prod*) and is always checked as production",
+                           "remove it, or give a non-production environment another name")
+    return production
 
 
 def _image(reader: ConfigReader, key: str, production: bool) -> str:
@@ -125,7 +138,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     reader = ConfigReader(raw)
     _reject_unknown_keys(reader)
     environment = _environment(reader, stack)
-    production = environment.startswith("prod")
+    production = _production(reader, environment)
     network = parse_network(reader)
     tasks = parse_tasks(reader, environment)
     entries = [get_task(name) for name in tasks]

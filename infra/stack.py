@@ -17,13 +17,17 @@ from infra.config import StackConfig
 from infra.config_rules import ECR_IMAGE
 from infra.containers import TASKS_ENTRY_POINT, ContainerSpec
 from infra.naming import PROJECT, github_subjects, log_group_name, prefix, task_family
+from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
 from tasks.catalog import CatalogEntry, get_task
 
 
 def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]:
     """Declare every resource of the environment; return the stack outputs."""
     env, network = config.environment, config.network
-    tags = {"project": PROJECT, "environment": env}
+    # The policy pack reads the production tag: an environment made production by config
+    # (e.g. `live`) gets the production rules although its name does not say so.
+    tags = {"project": PROJECT, "environment": env, ENVIRONMENT_TAG: env,
+            PRODUCTION_TAG: "true" if config.production else "false"}
     provider = github.Provider("github", owner=config.github.owner)
     owner_id, repository_id = _github_ids(config, provider)
     oidc = GithubOidc("github-oidc", GithubOidcArgs(

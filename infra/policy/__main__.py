@@ -7,7 +7,9 @@ server. The rules live in the pure modules next to it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 # Pulumi runs this file with infra/policy as the working directory: make the repository
 # root importable so the pack and the tests share one copy of the rules.
@@ -30,6 +32,7 @@ from infra.policy.resource_rules import (
     MINIMUM_PRODUCTION_REVIEWERS,
     github_environment_violations,
 )
+from infra.policy.stack_rules import launcher_role_violations, production_github_violations
 
 REVIEWERS_SCHEMA = PolicyConfigSchema(properties={"minimumProductionReviewers": {
     "type": "integer", "minimum": 1, "maximum": 6, "default": MINIMUM_PRODUCTION_REVIEWERS}})
@@ -38,8 +41,7 @@ REVIEWERS_SCHEMA = PolicyConfigSchema(properties={"minimumProductionReviewers": 
 def _resource_policy(guardrail: Guardrail) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if guardrail.check is github_environment_violations:
-            minimum = int(args.get_config().get("minimumProductionReviewers",
-                                                MINIMUM_PRODUCTION_REVIEWERS))
+            minimum = _minimum_reviewers(args.get_config())
             found = github_environment_violations(args.resource_type, args.props, minimum)
         else:
             found = guardrail.check(args.resource_type, args.props)
@@ -51,10 +53,23 @@ def _resource_policy(guardrail: Guardrail) -> ResourceValidationPolicy:
         config_schema=REVIEWERS_SCHEMA if guardrail.number == 2 else None)
 
 
-def _validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
-    resources = [(resource.resource_type, resource.props) for resource in args.resources]
-    for message in task_role_violations(resources):
-        report(f"guardrail 4: {message}", None)
+def _minimum_reviewers(config: Mapping[str, Any]) -> int:
+    return int(str(config.get("minimumProductionReviewers", MINIMUM_PRODUCTION_REVIEWERS)))
+
+
+def _stack_policy(name: str, number: int, description: str,
+                  check: Callable[[StackValidationArgs], list[str]],
+                  config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        for message in check(args):
+            report(f"guardrail {number}: {message}", None)
+
+    return StackValidationPolicy(name=name, description=description, validate=validate,
+                                 config_schema=config_schema)
+
+
+def _resources(args: StackValidationArgs) -> list[tuple[str, Any]]:
+    return [(resource.resource_type, resource.props) for resource in args.resources]
 
 
 PolicyPack(
@@ -62,10 +77,21 @@ PolicyPack(
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
         *(_resource_policy(guardrail) for guardrail in GUARDRAILS),
-        StackValidationPolicy(
-            name="task-role-without-permissions",
-            description="The task role has no policy; the execution role reads only secrets "
-                        "some task definition references.",
-            validate=_validate_stack),
+        _stack_policy("task-role-without-permissions", 4,
+                      "The task role has no policy; the execution role reads only secrets "
+                      "some task definition references.",
+                      lambda args: task_role_violations(_resources(args))),
+        _stack_policy("launcher-role-only-launches", 3,
+                      "Every policy on the environment's GitHub role (inline, RolePolicy, "
+                      "attachment) grants only the launcher's scoped actions; no managed "
+                      "policies.",
+                      lambda args: launcher_role_violations(_resources(args))),
+        _stack_policy("production-github-environment", 2,
+                      "A GitHub environment whose AWS resources are tagged "
+                      "admin-tasks:production=true has the production reviewers and no "
+                      "admin bypass, whatever its name.",
+                      lambda args: production_github_violations(
+                          _resources(args), _minimum_reviewers(args.get_config())),
+                      REVIEWERS_SCHEMA),
     ],
 )

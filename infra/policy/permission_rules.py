@@ -68,13 +68,20 @@ def _launcher_statement(statement: Mapping[str, Any]) -> list[str]:
 
 
 def launcher_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 3: a policy that can touch ECS tasks can do nothing beyond launching admin
-    tasks (a wildcard action counts as touching them)."""
+    """Guardrail 3, per resource: a policy that can touch ECS tasks can do nothing beyond
+    launching admin tasks (a wildcard action counts as touching them), whichever role it is
+    on. Everything attached to the launcher role is checked stack-wide
+    (`stack_rules.launcher_role_violations`)."""
     if resource_type not in POLICY_TYPES:
         return []
     policy = document(props.get("policy") or "{}")
     if not any(a.startswith("ecs:") or a.startswith("*") for a in _actions(policy)):
         return []
+    return launcher_document_violations(policy)
+
+
+def launcher_document_violations(policy: Mapping[str, Any]) -> list[str]:
+    """Guardrail 3 on one policy document: only the launcher's actions, each scoped."""
     found = generic_violations(policy)
     extra = _actions(policy) - LAUNCHER_ACTIONS
     if extra:

@@ -16,10 +16,38 @@ SECRET_NAME = re.compile(r"admin-tasks/[a-z][a-z0-9-]*/[a-z0-9-]+")
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
+# Written by the program on every AWS resource it creates (stack config `production`).
+PRODUCTION_TAG = "admin-tasks:production"
+ENVIRONMENT_TAG = "admin-tasks:environment"
 
 
 def is_production(environment: str) -> bool:
+    """The name rule, a floor: `prod*` is always production; the stack config key
+    `production` (carried by PRODUCTION_TAG) can make any other environment production."""
     return environment.startswith("prod")
+
+
+def tagged_production(props: Props) -> bool:
+    tags = props.get("tags")
+    return isinstance(tags, Mapping) and str(tags.get(PRODUCTION_TAG, "")).lower() == "true"
+
+
+def reviewer_count(props: Props) -> int:
+    return sum(len(as_list(r.get("users"))) + len(as_list(r.get("teams")))
+               for r in as_list(props.get("reviewers")) if isinstance(r, Mapping))
+
+
+def production_environment_violations(props: Props, minimum_reviewers: int) -> list[str]:
+    """Guardrail 2's production part for a RepositoryEnvironment: reviewers, no bypass."""
+    environment, reviewers = str(props.get("environment", "")), reviewer_count(props)
+    found = []
+    if reviewers < minimum_reviewers:
+        found.append(f"production environment {environment} has {reviewers} required "
+                     f"reviewer(s); needs at least {minimum_reviewers}")
+    # The provider's default is true, so production must say false explicitly.
+    if props.get("canAdminsBypass") is not False:
+        found.append(f"can_admins_bypass must be false in production environment {environment}")
+    return found
 
 
 def github_environment_violations(resource_type: str, props: Props,
@@ -35,19 +63,16 @@ def github_environment_violations(resource_type: str, props: Props,
     if resource_type != "github:index/repositoryEnvironment:RepositoryEnvironment":
         return []
     environment = str(props.get("environment", ""))
-    reviewers = sum(len(as_list(r.get("users"))) + len(as_list(r.get("teams")))
-                    for r in as_list(props.get("reviewers")) if isinstance(r, Mapping))
-    minimum = minimum_production_reviewers if is_production(environment) else 1
     found = []
-    if reviewers < minimum:
-        found.append(f"environment {environment} has {reviewers} required reviewer(s); "
-                     f"needs at least {minimum}")
+    # GitHub environments carry no tags: here production is the name rule; environments
+    # made production by stack config are checked stack-wide (stack_rules).
+    if is_production(environment):
+        found += production_environment_violations(props, minimum_production_reviewers)
+    elif reviewer_count(props) < 1:
+        found.append(f"environment {environment} has no required reviewer; needs at least 1")
     if props.get("preventSelfReview") is not True:
         found.append("prevent_self_review must be true: the person who triggers a run "
                      "cannot approve it")
-    # The provider's default is true, so production must say false explicitly.
-    if is_production(environment) and props.get("canAdminsBypass") is not False:
-        found.append("can_admins_bypass must be false in production")
     policy = props.get("deploymentBranchPolicy") or {}
     if policy.get("customBranchPolicies") is not True or policy.get("protectedBranches"):
         found.append("deployment_branch_policy must use custom branch policies (main only)")
@@ -64,10 +89,22 @@ def task_definition_violations(resource_type: str, props: Props) -> list[str]:
     if props.get("networkMode") != "awsvpc":
         found.append("network_mode must be awsvpc")
     raw = props.get("containerDefinitions") or "[]"
-    for container in as_list(json.loads(raw) if isinstance(raw, str) else raw):
+    containers = as_list(json.loads(raw) if isinstance(raw, str) else raw)
+    production = tagged_production(props) or any(
+        is_production(environment) for environment in map(_log_environment, containers))
+    for container in containers:
         found += [f"container {container.get('name')}: {problem}"
                   for problem in _container_problems(container)]
+        if production and "@sha256:" not in str(container.get("image", "")):
+            found.append(f"container {container.get('name')}: production images must be "
+                         f"pinned by @sha256: digest (got {container.get('image')!r})")
     return found
+
+
+def _log_environment(container: Mapping[str, Any]) -> str:
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    match = ADMIN_LOG_GROUP.fullmatch(str(options.get("awslogs-group", "")))
+    return match.group(1) if match else ""
 
 
 def _container_problems(container: Mapping[str, Any]) -> list[str]:
@@ -125,7 +162,7 @@ def log_retention_violations(resource_type: str, props: Props) -> list[str]:
     match = ADMIN_LOG_GROUP.fullmatch(str(props.get("name", "")))
     if match is None:
         return []
-    minimum = 365 if is_production(match.group(1)) else 30
+    minimum = 365 if tagged_production(props) or is_production(match.group(1)) else 30
     days = props.get("retentionInDays")
     # Unset (or 0) means CloudWatch never expires events, which satisfies any minimum.
     if days and days < minimum:

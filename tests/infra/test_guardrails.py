@@ -72,6 +72,13 @@ def _edit_containers(resource: Registered, edit: Callable[[dict[str, Any]], None
     return broken
 
 
+def _prod_tagged(resource: Registered) -> Registered:
+    """The resource as the program tags it in an environment with `production: true`."""
+    tagged = copy.deepcopy(resource)
+    tagged.inputs["tags"] = {**tagged.inputs.get("tags", {}), "admin-tasks:production": "true"}
+    return tagged
+
+
 def _sub(document: dict[str, Any]) -> list[str]:
     condition = document["Statement"][0]["Condition"]["StringEquals"]
     subjects: list[str] = condition["token.actions.githubusercontent.com:sub"]
@@ -152,6 +159,8 @@ BROKEN: dict[str, tuple[int, str, Callable[[StackRun], Registered]]] = {
     "task definition: whole secret": (5, "valueFrom must be", lambda run: _edit_containers(
         run.of_type(TASK_DEFINITION)[0], lambda c: c["secrets"][0].__setitem__(
             "valueFrom", c["secrets"][0]["valueFrom"].rsplit(":", 3)[0]))),
+    "task definition: prod image by tag": (5, "@sha256:", lambda run: _edit_containers(
+        _prod_tagged(run.of_type(TASK_DEFINITION)[0]), _set(("image",), "registry.example/app:1"))),
     "task definition: port": (5, "port mappings", lambda run: _edit_containers(
         run.of_type(TASK_DEFINITION)[0], _set(("portMappings",), [{"containerPort": 80}]))),
     "secret: outside admin-tasks/": (6, "admin-tasks/<env>/", lambda run: Registered(
@@ -167,6 +176,11 @@ BROKEN: dict[str, tuple[int, str, Callable[[StackRun], Registered]]] = {
     "log group: a week in prod": (7, "at least 365", lambda run: Registered(
         "aws:cloudwatch/logGroup:LogGroup", "l", "urn:l",
         {"name": "/admin-tasks/prod", "retentionInDays": 7})),
+    "log group: a month in a production environment not named prod": (
+        7, "at least 365", lambda run: Registered(
+            "aws:cloudwatch/logGroup:LogGroup", "l", "urn:l",
+            {"name": "/admin-tasks/live", "retentionInDays": 30,
+             "tags": {"admin-tasks:environment": "live", "admin-tasks:production": "true"}})),
 }
 
 

@@ -45,6 +45,8 @@ def test_the_pack_declares_every_guardrail(analyzer: analyzer_pb2_grpc.AnalyzerS
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     names = {policy.name for policy in info.policies}
     assert {guardrail.name for guardrail in GUARDRAILS} <= names
+    assert {"task-role-without-permissions", "launcher-role-only-launches",
+            "production-github-environment"} <= names
 
 
 def test_the_pack_blocks_a_short_prod_retention(
@@ -57,11 +59,40 @@ def test_the_pack_blocks_a_short_prod_retention(
         == [("audit-log-retention", True)]
 
 
+def test_the_pack_blocks_a_short_retention_tagged_production(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """`production: true` in stack config reaches the pack as a tag, whatever the name."""
+    urn = "urn:pulumi:live::admin-tasks::aws:cloudwatch/logGroup:LogGroup::logs"
+    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type="aws:cloudwatch/logGroup:LogGroup", urn=urn, name="logs",
+        properties=_struct({"name": "/admin-tasks/live", "retentionInDays": 30, "tags": {
+            "admin-tasks:environment": "live", "admin-tasks:production": "true"}})))
+    assert [(d.policyName, "needs at least 365" in d.message) for d in response.diagnostics] \
+        == [("audit-log-retention", True)]
+
+
+def _resources(run: StackRun) -> list[analyzer_pb2.AnalyzerResource]:
+    return [analyzer_pb2.AnalyzerResource(type=r.type, urn=r.urn, name=r.name,
+                                          properties=_struct(r.inputs))
+            for r in run.resources]
+
+
+def test_the_pack_blocks_a_managed_policy_on_the_launcher_role(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub, stack_run: StackRun) -> None:
+    role = next(r for r in stack_run.resources if r.name == "github-oidc-role")
+    attachment = analyzer_pb2.AnalyzerResource(
+        type="aws:iam/rolePolicyAttachment:RolePolicyAttachment", name="admin",
+        urn="urn:pulumi:x::admin-tasks::aws:iam/rolePolicyAttachment:RolePolicyAttachment::admin",
+        properties=_struct({"role": role.inputs["name"],
+                            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[*_resources(stack_run), attachment]))
+    assert "launcher-role-only-launches" in {d.policyName for d in stack.diagnostics}
+
+
 def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,
                                            stack_run: StackRun) -> None:
-    resources = [analyzer_pb2.AnalyzerResource(type=r.type, urn=r.urn, name=r.name,
-                                               properties=_struct(r.inputs))
-                 for r in stack_run.resources]
+    resources = _resources(stack_run)
     for resource in resources:
         response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
             type=resource.type, urn=resource.urn, name=resource.name,

@@ -1,0 +1,87 @@
+"""Guardrails that need the whole stack: what is attached to the launcher role, and which
+GitHub environments are production.
+
+A resource policy sees one resource: it cannot tell which role a `RolePolicy` or a
+`RolePolicyAttachment` belongs to, nor whether a GitHub environment (which has no tags)
+was declared production by stack config. These checks see every resource at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from infra.policy.iam_rules import Props, as_list, document, is_github_role
+from infra.policy.permission_rules import ROLE_POLICY, launcher_document_violations
+from infra.policy.resource_rules import (
+    ENVIRONMENT_TAG,
+    is_production,
+    production_environment_violations,
+    tagged_production,
+)
+
+Resources = Sequence[tuple[str, Props]]
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+REPOSITORY_ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+
+
+def _role_name(reference: object) -> str:
+    """A role as `RolePolicy.role` names it: its name, or its ARN (`...:role/path/name`)."""
+    return str(reference or "").rsplit("/", 1)[-1]
+
+
+def launcher_role_violations(resources: Resources) -> list[str]:
+    """Guardrail 3 (stack-wide): every policy on the environment's GitHub role, however it
+    is attached, grants only the launcher's scoped actions; managed policies are refused."""
+    launchers = {_role_name(props.get("name")) for resource_type, props in resources
+                 if resource_type == ROLE and is_github_role(props)}
+    found = []
+    for resource_type, props in resources:
+        if resource_type == ROLE and _role_name(props.get("name")) in launchers:
+            found += _role_own_policies(_role_name(props.get("name")), props)
+        elif resource_type == ROLE_POLICY and _role_name(props.get("role")) in launchers:
+            where = f"inline policy {props.get('name') or '(unnamed)'} on {props.get('role')}"
+            found += [f"{where}: {problem}" for problem in
+                      launcher_document_violations(document(props.get("policy") or "{}"))]
+        elif resource_type == ROLE_POLICY_ATTACHMENT and \
+                _role_name(props.get("role")) in launchers:
+            found.append(_managed(props.get("role"), props.get("policyArn")))
+        elif resource_type == POLICY_ATTACHMENT:
+            found += [_managed(role, props.get("policyArn"))
+                      for role in as_list(props.get("roles")) if _role_name(role) in launchers]
+    return found
+
+
+def _role_own_policies(role: str, props: Props) -> list[str]:
+    found = [_managed(role, arn) for arn in as_list(props.get("managedPolicyArns"))]
+    for inline in as_list(props.get("inlinePolicies")):
+        if isinstance(inline, Mapping) and inline.get("policy"):
+            where = f"inline policy {inline.get('name') or '(unnamed)'} of {role}"
+            found += [f"{where}: {problem}"
+                      for problem in launcher_document_violations(document(inline["policy"]))]
+    return found
+
+
+def _managed(role: object, arn: object) -> str:
+    return (f"managed policy {arn} is attached to the launcher role {role}; it may have only "
+            "the stack's least-privilege inline launcher policy")
+
+
+def production_github_violations(resources: Resources, minimum_reviewers: int) -> list[str]:
+    """Guardrail 2 (stack-wide): a GitHub environment whose AWS resources are tagged
+    production gets the production rules, whatever its name. (Names starting with `prod`
+    are already checked per resource by `reviewed-github-environment`.)"""
+    production = {str(_tags(props).get(ENVIRONMENT_TAG)) for _, props in resources
+                  if tagged_production(props) and ENVIRONMENT_TAG in _tags(props)}
+    return [problem for resource_type, props in resources
+            if resource_type == REPOSITORY_ENVIRONMENT
+            and str(props.get("environment")) in production
+            and not is_production(str(props.get("environment")))
+            for problem in production_environment_violations(props, minimum_reviewers)]
+
+
+def _tags(props: Props) -> Mapping[str, Any]:
+    tags = props.get("tags")
+    return tags if isinstance(tags, Mapping) else {}
