@@ -24,6 +24,9 @@ def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
     run.add_argument("--timeout", type=int, metavar="SECONDS",
                      help="stop the task after this long (default: the catalog's timeout)")
+    run.add_argument("--check", action="store_true",
+                     help="only validate the inputs (task, parameters, reason, timeout); needs "
+                          "no launch settings and calls nothing")
     run.add_argument("--dry-run", action="store_true",
                      help="print the RunTask request as JSON and call nothing")
     run.add_argument("--no-wait", action="store_true",

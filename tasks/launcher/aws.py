@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.exceptions import ConnectionError as AwsConnectionError
 
 from tasks.errors import AdminTaskError
 
@@ -63,17 +69,31 @@ def _hint(code: str) -> str:
     return ""
 
 
+def may_have_been_done(error: BotoCoreError | ClientError) -> bool:
+    """True when the request may have reached AWS and been acted on although no answer
+    came back: a timeout, a dropped connection or a server error (5xx) on some attempt."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) >= 500
+    return isinstance(error, HTTPClientError | AwsConnectionError)
+
+
+def aws_failure(action: str, error: BotoCoreError | ClientError) -> AwsCallFailed:
+    """One clean line for a failed call (with a hint for the errors an operator can fix)."""
+    if isinstance(error, NoCredentialsError):
+        return AwsCallFailed(f"{action}: no AWS credentials (in the workflow, the "
+                             "configure-aws-credentials step provides them)")
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        message = error.response.get("Error", {}).get("Message", "")
+        return AwsCallFailed(f"{action} failed: {code}: {message}{_hint(code)}")
+    return AwsCallFailed(f"{action} failed: {error}")
+
+
 @contextmanager
 def aws_errors(action: str) -> Iterator[None]:
     """Raise AwsCallFailed naming ``action`` for any botocore failure inside the block."""
     try:
         yield
-    except NoCredentialsError:
-        raise AwsCallFailed(f"{action}: no AWS credentials (in the workflow, the "
-                            "configure-aws-credentials step provides them)") from None
-    except ClientError as error:
-        code = error_code(error)
-        message = error.response.get("Error", {}).get("Message", "")
-        raise AwsCallFailed(f"{action} failed: {code}: {message}{_hint(code)}") from None
-    except BotoCoreError as error:
-        raise AwsCallFailed(f"{action} failed: {error}") from None
+    except (ClientError, BotoCoreError) as error:
+        raise aws_failure(action, error) from None

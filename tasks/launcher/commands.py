@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tasks.context import context_from_environment
-from tasks.errors import InvalidInput, TaskFailedToStart
+from tasks.errors import AdminTaskError, InvalidInput
 from tasks.launcher.aws import Clients, aws_errors, make_clients
 from tasks.launcher.cancel import Cancellation, cancel_on_signals
 from tasks.launcher.clock import Clock, SystemClock
@@ -23,13 +24,15 @@ from tasks.launcher.outcome import LauncherResult, finish
 from tasks.launcher.output import Printer, workflow_commands_paused
 from tasks.launcher.request import (
     LaunchRequest,
+    actor_from,
     build_request,
+    check_inputs,
     load_launch_settings,
-    os_user,
     started_by,
     stop_reason,
 )
-from tasks.launcher.summary import console_url, result_line_from
+from tasks.launcher.start import start
+from tasks.launcher.summary import result_line_from
 from tasks.launcher.watch import Ending, Watch
 
 
@@ -66,27 +69,15 @@ class Transcript:
         self.result = result_line_from(text) or self.result
 
 
-def start(request: LaunchRequest, clients: Clients, printer: Printer) -> str:
-    """RunTask; a ``failures[]`` entry or an empty ``tasks[]`` is a failure to start."""
-    with aws_errors("ecs:RunTask"):
-        response = clients.ecs.run_task(**request.run_task_request())
-    tasks = response.get("tasks") or []
-    failures = response.get("failures") or []
-    if failures or not tasks:
-        detail = "; ".join(" ".join(str(f.get(key, "")) for key in ("reason", "detail", "arn")
-                                    if f.get(key)) for f in failures)
-        raise TaskFailedToStart(f"ECS did not start {request.entry.name}: "
-                                f"{detail or 'no task in the RunTask response'}")
-    task_arn = str(tasks[0]["taskArn"])
-    printer.status(f"started {request.entry.name} on {request.settings.environment} as {task_arn} "
-                   f"(actor {request.context.actor}, run {request.context.run_id})")
-    printer.status("console: " + console_url(request.settings.region, request.settings.cluster,
-                                             task_arn))
-    return task_arn
-
-
 def run_task(args: argparse.Namespace, environ: Mapping[str, str],
              runtime: Runtime) -> LauncherResult:
+    if args.check:
+        checked = check_inputs(task_name=args.task, environment=args.environment,
+                               raw_params=args.param, reason=args.reason, timeout=args.timeout,
+                               environ=environ)
+        return LauncherResult({"ok": True, "outcome": "checked", "wasNew": False}, 0,
+                              f"the inputs for {checked.entry.name} on {args.environment} are "
+                              "valid (checked without launch settings; nothing was called)")
     request = build_request(task_name=args.task, environment=args.environment,
                             raw_params=args.param, reason=args.reason, timeout=args.timeout,
                             settings_file=args.settings, environ=environ)
@@ -98,17 +89,27 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
     printer = Printer(runtime.out, runtime.clock)
     began = runtime.clock.monotonic()
     with cancel_on_signals(Cancellation()) as cancellation:
-        task_arn = start(request, clients, printer)
+        task_arn = start(request, clients, printer,
+                         lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
         if args.no_wait:
             return LauncherResult({"ok": True, "outcome": "started", "wasNew": True,
                                    "taskArn": task_arn}, 0, f"started {task_arn}; not waiting")
         transcript = Transcript(printer)
         watch = _watch(request, clients, runtime, task_arn, cancellation, transcript)
-        with workflow_commands_paused(printer, environ):
-            ending = _follow(watch, request.timeout_seconds)
+
+        def ended(ending: Ending) -> LauncherResult:
+            return finish(request, watch, ending, transcript.result, environ,
+                          duration_seconds=runtime.clock.monotonic() - began)
+
+        try:
+            with workflow_commands_paused(printer, environ):
+                ending = _follow(watch, request.timeout_seconds)
+        except BaseException:
+            with contextlib.suppress(AdminTaskError):
+                ended("crashed")  # the summary is written whatever the ending
+            raise
         # Still inside the handlers: GitHub's SIGTERM follows SIGINT while this runs.
-        return finish(request, watch, ending, transcript.result, environ,
-                      duration_seconds=runtime.clock.monotonic() - began)
+        return ended(ending)
 
 
 def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
@@ -121,6 +122,7 @@ def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn:
                  container=request.task.container, tail=tail, printer=printer,
                  clock=runtime.clock, cancellation=cancellation,
                  stop_reason=lambda why: stop_reason(why, request.context),
+                 stop_command=request.stop_command,
                  finished_output=lambda: transcript.result is not None)
 
 
@@ -140,7 +142,7 @@ def stop_run(args: argparse.Namespace, environ: Mapping[str, str],
     settings = load_launch_settings(args.settings, environ, args.environment)
     if not args.run_id:
         raise InvalidInput("--run-id is empty: pass GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT")
-    context = context_from_environment({"ADMIN_TASK_ACTOR": environ.get("GITHUB_ACTOR") or os_user(),
+    context = context_from_environment({"ADMIN_TASK_ACTOR": actor_from(environ),
                                         "ADMIN_TASK_RUN_ID": args.run_id})
     printer = Printer(runtime.out, runtime.clock)
     ecs = runtime.clients(settings.region).ecs

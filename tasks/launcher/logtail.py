@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.launcher.aws import error_code, is_throttling
 
@@ -28,7 +28,7 @@ class LogTail:
         self._logs, self._group, self._stream = logs, group, stream
         self._emit, self._on_error, self._page_size = emit, on_error, page_size
         self._token: str | None = None
-        self._unreadable = self._gone = False
+        self._unreadable = self._gone = self._failing = False
         self.lines = 0
 
     def _report_gone(self, error: ClientError) -> None:
@@ -62,7 +62,15 @@ class LogTail:
         if self._page_size is not None:
             kwargs["limit"] = self._page_size
         try:
-            return dict(self._logs.get_log_events(**kwargs))
+            page = dict(self._logs.get_log_events(**kwargs))
+        except BotoCoreError as error:
+            # A timeout or lost connection past botocore's retries: say so once, and ask
+            # again from the same token on the next poll (nothing is skipped).
+            if not self._failing:
+                self._failing = True
+                self._on_error(f"reading the task's logs failed ({error}); retrying on the "
+                               "next poll")
+            return None
         except ClientError as error:
             # Not written yet, or throttled past botocore's retries: the next poll asks again.
             if error_code(error) == "ResourceNotFoundException" and self._token is not None:
@@ -74,3 +82,5 @@ class LogTail:
             self._on_error(f"cannot read the task's logs ({error}); following its status only, "
                            f"see {self._group}/{self._stream} in CloudWatch")
             return None
+        self._failing = False
+        return page

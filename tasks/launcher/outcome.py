@@ -57,13 +57,39 @@ def _failed_to_start(request: LaunchRequest, watch: Watch, state: TaskState) -> 
     return TaskFailedToStart(f"{request.entry.name} never ran its container: {detail}")
 
 
+class TaskUnwatched(AdminTaskError):
+    """DescribeTasks kept failing: the launcher gave up following a task it did not stop."""
+
+    outcome = "lost-contact"
+
+
+class LauncherFailed(AdminTaskError):
+    """The launcher itself failed while following the task (exit 1)."""
+
+    outcome = "launcher-error"
+
+
+def _stopped_or_not(request: LaunchRequest, watch: Watch) -> str:
+    if watch.stop_error is None:
+        return "the task was stopped"
+    return (f"could not stop {watch.task_arn}: {watch.stop_error}; stop it with: "
+            f"{request.stop_command}")
+
+
 def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending) -> AdminTaskError | None:
     state = watch.state
     if ending == "timeout":
         return TaskTimedOut(f"{request.entry.name} ran past its timeout of "
-                            f"{duration(request.timeout_seconds)}; the task was stopped")
+                            f"{duration(request.timeout_seconds)}; {_stopped_or_not(request, watch)}")
     if ending == "cancelled":
-        return Cancelled(f"cancelled by {watch.cancellation.signal_name}; the task was stopped")
+        return Cancelled(f"cancelled by {watch.cancellation.signal_name}; "
+                         f"{_stopped_or_not(request, watch)}")
+    if ending == "unreachable":
+        return TaskUnwatched(f"lost contact with {watch.task_arn} (ecs:DescribeTasks kept "
+                             "failing); the task may still be running: check the ECS console, "
+                             f"or stop it with: {request.stop_command}")
+    if ending == "crashed":
+        return LauncherFailed(f"the launcher failed while following {watch.task_arn}")
     if ending == "lost" or state is None:
         return TaskLost(f"ECS lost track of {watch.task_arn}: check the ECS console")
     if state.exit_code is None:

@@ -72,8 +72,14 @@ def run_context(environ: Mapping[str, str], reason: str) -> RunContext:
     else:
         run_id = f"local-{secrets.token_hex(6)}"
     return context_from_environment(
-        {"ADMIN_TASK_ACTOR": environ.get("GITHUB_ACTOR") or os_user(),
-         "ADMIN_TASK_RUN_ID": run_id, "ADMIN_TASK_REASON": reason})
+        {"ADMIN_TASK_ACTOR": actor_from(environ), "ADMIN_TASK_RUN_ID": run_id,
+         "ADMIN_TASK_REASON": reason})
+
+
+def actor_from(environ: Mapping[str, str]) -> str:
+    """Who asked: on a re-run GITHUB_ACTOR is still the first run's starter, while
+    GITHUB_TRIGGERING_ACTOR is whoever clicked Re-run; outside GitHub, the OS user."""
+    return environ.get("GITHUB_TRIGGERING_ACTOR") or environ.get("GITHUB_ACTOR") or os_user()
 
 
 def os_user() -> str:
@@ -81,6 +87,11 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def stop_command(run_id: str, environment: str) -> str:
+    """What an operator types to stop the tasks of a run the launcher could not stop."""
+    return f"python -m tasks stop --run-id {run_id} --environment {environment}"
 
 
 def parse_parameters(entry: CatalogEntry, raw_params: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -121,6 +132,10 @@ class LaunchRequest:
     def started_by(self) -> str:
         return started_by(self.context.run_id)
 
+    @property
+    def stop_command(self) -> str:
+        return stop_command(self.context.run_id, self.settings.environment)
+
     def run_task_request(self) -> dict[str, Any]:
         """The RunTask parameters; the clientToken is a digest of everything else."""
         environment = [*self.parameters, ("ADMIN_TASK_ACTOR", self.context.actor),
@@ -154,10 +169,19 @@ def _tag_value(value: str) -> str:
     return _NOT_TAG_VALUE.sub("_", value)[:MAX_TAG_VALUE] or "_"
 
 
-def build_request(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
-                  timeout: int | None, settings_file: str | None,
-                  environ: Mapping[str, str]) -> LaunchRequest:
-    """Validate everything the operator passed; raise InvalidInput (exit 2) on the first problem."""
+@dataclass(frozen=True)
+class CheckedInputs:
+    """The operator's inputs, validated without the launch settings or any AWS call."""
+
+    entry: CatalogEntry
+    parameters: tuple[tuple[str, str], ...]
+    context: RunContext
+    timeout: int | None
+
+
+def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
+                 timeout: int | None, environ: Mapping[str, str]) -> CheckedInputs:
+    """Every exit-2 check that needs neither the launch settings nor AWS (``run --check``)."""
     entry = get_task(task_name)
     if not entry.enabled_in(environment):
         raise InvalidInput(f"task {entry.name} is not enabled in {environment} "
@@ -167,11 +191,24 @@ def build_request(*, task_name: str, environment: str, raw_params: Sequence[str]
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_SECONDS:
         raise InvalidInput(f"--timeout must be 1 to {MAX_TIMEOUT_SECONDS} seconds (the launcher's "
                            f"credentials last one hour), got {timeout}")
+    return CheckedInputs(entry, parameters, context, timeout)
+
+
+def build_request(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
+                  timeout: int | None, settings_file: str | None,
+                  environ: Mapping[str, str]) -> LaunchRequest:
+    """Validate everything the operator passed; raise InvalidInput (exit 2) on the first problem."""
+    checked = check_inputs(task_name=task_name, environment=environment, raw_params=raw_params,
+                           reason=reason, timeout=timeout, environ=environ)
+    entry = checked.entry
     settings = load_launch_settings(settings_file, environ, environment)
     task = settings.tasks.get(entry.name)
     if task is None:
         raise InvalidInput(f"the {environment} stack has no task definition for {entry.name}: "
                            "run `pulumi up` for it, then re-export ADMIN_TASKS_SETTINGS")
-    return LaunchRequest(entry=entry, settings=settings, task=task, parameters=parameters,
-                         context=context, repository=environ.get("GITHUB_REPOSITORY") or "local",
-                         timeout_seconds=timeout or entry.timeout_seconds)
+    # The stack derives the settings' timeoutSeconds from the catalog it was deployed with.
+    return LaunchRequest(entry=entry, settings=settings, task=task, parameters=checked.parameters,
+                         context=checked.context,
+                         repository=environ.get("GITHUB_REPOSITORY") or "local",
+                         timeout_seconds=(checked.timeout or task.timeout_seconds
+                                          or entry.timeout_seconds))

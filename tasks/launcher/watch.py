@@ -23,8 +23,10 @@ from tasks.launcher.output import Printer
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
-Ending = Literal["stopped", "timeout", "cancelled", "lost"]
-_Phase = Literal["stopped", "deadline", "cancelled", "lost"]
+Ending = Literal["stopped", "timeout", "cancelled", "lost", "unreachable", "crashed"]
+_Phase = Literal["stopped", "deadline", "cancelled", "lost", "unreachable"]
+# ECS's stopCode when the task ended because its container exited (not by StopTask).
+EXITED_ON_ITS_OWN = "EssentialContainerExited"
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,17 @@ class Watch:
     cancellation: Cancellation
     stop_reason: Callable[[str], str]
     finished_output: Callable[[], bool] = lambda: False
+    stop_command: str = "python -m tasks stop"
     backoff: Backoff = field(default_factory=Backoff)
     missing_grace_seconds: float = 60.0
+    unreachable_grace_seconds: float = 120.0
     drain_seconds: float = 10.0
     stop_grace_seconds: float = 120.0
     state: TaskState | None = None
+    stop_error: str | None = None
     _missing_since: float | None = None
+    _failing_since: float | None = None
+    _describe_error: str = ""
 
     def follow(self, timeout_seconds: float) -> Ending:
         phase = self._follow_until(self.clock.monotonic() + timeout_seconds)
@@ -89,8 +96,12 @@ class Watch:
             status = self.state.last_status if self.state else "PENDING"
             self.printer.status(f"timeout: still {status} after {duration(timeout_seconds)}; "
                                 "stopping the task")
-            self.stop("timed out")
+            ours = self.stop("timed out")
             self._follow_until(self.clock.monotonic() + self.stop_grace_seconds)
+            if self._ended_on_its_own(ours):
+                self.printer.status("the task had already ended on its own: reporting its "
+                                    "container's exit code")
+                return "stopped"
             return "timeout"
         if phase == "cancelled":
             self.printer.status(f"{self.cancellation.signal_name} received: stopping the task")
@@ -98,32 +109,50 @@ class Watch:
             self._poll_once()
             self._drain(patient=False)
             return "cancelled"
+        if phase == "unreachable":
+            self.printer.status(f"giving up: ecs:DescribeTasks has failed for "
+                                f"{duration(self._failing_for())} ({self._describe_error}); the "
+                                f"task was not stopped and may still be running")
         return phase
 
-    def stop(self, why: str) -> None:
+    def stop(self, why: str) -> str:
+        """StopTask with a reason naming actor and run; return that reason."""
         reason = self.stop_reason(why)
         try:
             self.ecs.stop_task(cluster=self.cluster, task=self.task_arn, reason=reason)
         except (ClientError, BotoCoreError) as error:
-            self.printer.status(f"could not stop the task: {error}; stop it in the ECS console")
-            return
+            self.stop_error = str(error)
+            self.printer.status(f"could not stop {self.task_arn}: {error}; stop it with: "
+                                f"{self.stop_command}")
+            return reason
         self.printer.status(f"stop requested: {reason}")
+        return reason
+
+    def _ended_on_its_own(self, our_reason: str) -> bool:
+        """Stopped by its container's exit just before our StopTask (the deadline race)."""
+        state = self.state
+        return (state is not None and state.stopped and state.exit_code is not None
+                and state.stop_code == EXITED_ON_ITS_OWN and state.stopped_reason != our_reason)
 
     def _follow_until(self, deadline: float) -> _Phase:
         while True:
             if self.cancellation.requested:
                 return "cancelled"
-            if self.clock.monotonic() >= deadline:
-                return "deadline"
+            # Poll even at the deadline: a task that stopped just before it is not a timeout.
+            past_deadline = self.clock.monotonic() >= deadline
             changed = self._poll_once()
             if self.state is not None and self.state.stopped:
                 self._drain(patient=self.state.exit_code is not None)
                 self.printer.status(self.state.line())
                 return "stopped"
+            if past_deadline:
+                return "deadline"
             if self._missing_for() >= self.missing_grace_seconds:
                 self.printer.status(f"task MISSING for {duration(self._missing_for())}: ECS no "
                                     "longer knows it")
                 return "lost"
+            if self._failing_for() >= self.unreachable_grace_seconds:
+                return "unreachable"
             if changed:
                 self.backoff.reset()
             pause = min(self.backoff.next(), max(deadline - self.clock.monotonic(), 0.0))
@@ -143,19 +172,39 @@ class Watch:
             self._missing_since = self.clock.monotonic()
         return self.tail.poll() > 0 or changed
 
-    def _describe(self) -> TaskState | Literal["missing", "throttled"]:
+    def _describe(self) -> TaskState | Literal["missing", "throttled", "failed"]:
         try:
             response = self.ecs.describe_tasks(cluster=self.cluster, tasks=[self.task_arn])
         except ClientError as error:
             if is_throttling(error):  # still throttled after botocore's retries
                 return "throttled"
-            raise
+            return self._describe_failed(error)
+        except BotoCoreError as error:  # a timeout or lost connection past botocore's retries
+            return self._describe_failed(error)
+        if self._failing_since is not None:
+            self.printer.status(f"ecs:DescribeTasks answers again after "
+                                f"{duration(self._failing_for())}")
+            self._failing_since = None
         tasks = response.get("tasks") or []
         # ECS reports an unknown task as failures[].reason MISSING; right after RunTask
         # that is eventual consistency, so it only ends the wait after a grace period.
         if not tasks:
             return "missing"
         return TaskState.from_description(tasks[0], self.container)
+
+    def _describe_failed(self, error: ClientError | BotoCoreError) -> Literal["failed"]:
+        """Keep following: the task is not stopped because the launcher lost its view of it."""
+        self._describe_error = str(error)
+        if self._failing_since is None:
+            self._failing_since = self.clock.monotonic()
+            self.printer.status(f"ecs:DescribeTasks failed ({error}); retrying on the next poll "
+                                "(the task is not stopped for this)")
+        return "failed"
+
+    def _failing_for(self) -> float:
+        if self._failing_since is None:
+            return 0.0
+        return self.clock.monotonic() - self._failing_since
 
     def _missing_for(self) -> float:
         if self._missing_since is None:

@@ -50,9 +50,14 @@ class FakeClock:
         self.elapsed = 0.0
         self.sleeps: list[float] = []
         self._script: dict[int, list[Callable[[], None]]] = {}
+        self._timed: list[tuple[float, Callable[[], None]]] = []
 
     def at(self, sleep_number: int, action: Callable[[], None]) -> None:
         self._script.setdefault(sleep_number, []).append(action)
+
+    def after(self, seconds: float, action: Callable[[], None]) -> None:
+        """Run ``action`` during the first sleep that reaches ``seconds`` of elapsed time."""
+        self._timed.append((seconds, action))
 
     def now(self) -> datetime:
         return START + timedelta(seconds=self.elapsed)
@@ -64,6 +69,10 @@ class FakeClock:
         self.sleeps.append(seconds)
         for action in self._script.pop(len(self.sleeps), []):
             action()
+        due = [entry for entry in self._timed if entry[0] <= self.elapsed + seconds]
+        for entry in due:
+            self._timed.remove(entry)
+            entry[1]()
         if not wake.is_set():
             self.elapsed += seconds
 
