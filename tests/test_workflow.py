@@ -16,17 +16,19 @@ import pytest
 import yaml
 
 from tasks.catalog import CATALOG, task_names
+from tasks.cli import build_parser
 from tests.conftest import PROJECT_ROOT
 
 WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "admin-task.yml"
 WORKFLOW_TEXT = WORKFLOW_PATH.read_text(encoding="utf-8")
 WORKFLOW: dict[Any, Any] = yaml.safe_load(WORKFLOW_TEXT)
 JOB: dict[str, Any] = WORKFLOW["jobs"]["admin-task"]
+CHECK_JOB: dict[str, Any] = WORKFLOW["jobs"]["check"]
 INPUTS: dict[str, Any] = WORKFLOW[True]["workflow_dispatch"]["inputs"]  # YAML 1.1: on → True
 
 
-def step(name_start: str) -> dict[str, Any]:
-    (found,) = [s for s in JOB["steps"] if s.get("name", "").startswith(name_start)]
+def step(name_start: str, job: dict[str, Any] = JOB) -> dict[str, Any]:
+    (found,) = [s for s in job["steps"] if s.get("name", "").startswith(name_start)]
     return found
 
 
@@ -72,20 +74,34 @@ def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time()
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
     uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", WORKFLOW_TEXT, flags=re.MULTILINE)
-    assert len(uses) == 3
+    assert len(uses) == 5
+    assert len(set(uses)) == 3  # the check job reuses the gated job's pins
     for action, comment in uses:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
         assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), (action, comment)
 
 
 def test_inputs_reach_scripts_only_through_env() -> None:
-    for each in JOB["steps"]:
+    for each in [*JOB["steps"], *CHECK_JOB["steps"]]:
         assert "${{" not in each.get("run", ""), each["name"]
-    launcher_env = step("Run the task")["env"]
-    assert {name: launcher_env[variable] for variable, name in [
-        ("TASK", "task"), ("TARGET_ENVIRONMENT", "environment"), ("EMAIL", "email"),
-        ("REASON", "reason")]} == {name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
-    assert launcher_env["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
+    for launcher_env in (step("Run the task")["env"], step("Check the inputs", CHECK_JOB)["env"]):
+        assert {name: launcher_env[variable] for variable, name in [
+            ("TASK", "task"), ("TARGET_ENVIRONMENT", "environment"), ("EMAIL", "email"),
+            ("REASON", "reason")]} == {name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
+    assert step("Run the task")["env"]["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
+
+
+def test_the_inputs_are_checked_before_a_reviewer_is_asked_without_aws_or_settings() -> None:
+    assert JOB["needs"] == "check"
+    assert "environment" not in CHECK_JOB
+    assert CHECK_JOB["permissions"] == {"contents": "read"}
+    assert CHECK_JOB["if"] == JOB["if"]
+    assert "vars." not in yaml.safe_dump(CHECK_JOB)
+    check, launch = step("Check the inputs", CHECK_JOB)["run"], step("Run the task")["run"]
+    assert check.strip().endswith(" --check")
+    assert check.strip().removesuffix(" --check") == launch.strip()
+    assert [s.get("uses") for s in CHECK_JOB["steps"][:2]] == [s.get("uses") for s in JOB["steps"][:2]]
+    assert step("Install", CHECK_JOB)["run"] == step("Install")["run"]
 
 
 def test_checkout_does_not_keep_the_token_and_credentials_come_from_oidc() -> None:
@@ -119,13 +135,14 @@ def test_a_cancelled_run_stops_its_tasks() -> None:
         'python -m tasks stop --run-id "$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"')
 
 
-def run_launcher_step(tmp_path: Path, **env: str) -> list[str]:
-    """Run the launcher step's script with a `python` that prints its arguments."""
+def run_launcher_step(tmp_path: Path, name: str = "Run the task", job: dict[str, Any] = JOB,
+                      **env: str) -> list[str]:
+    """Run a launcher step's script with a `python` that prints its arguments."""
     shim = tmp_path / "python"
     shim.write_text('#!/bin/sh\nfor arg in "$@"; do printf "%s\\n" "$arg"; done\n')
     shim.chmod(0o755)
     completed = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step("Run the task")["run"]],
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step(name, job)["run"]],
         env={"PATH": f"{tmp_path}:{os.environ['PATH']}", **env}, capture_output=True,
         text=True, check=True)
     return completed.stdout.splitlines()
@@ -136,8 +153,19 @@ def test_the_launcher_step_passes_hostile_input_as_single_arguments(tmp_path: Pa
     argv = run_launcher_step(tmp_path, TASK="seed-admin", TARGET_ENVIRONMENT="prod",
                              EMAIL="a@example.com", REASON=reason)
 
-    assert argv == ["-m", "tasks", "run", "seed-admin", "--environment", "prod",
-                    "--param", "email=a@example.com", "--reason", reason]
+    assert argv == ["-m", "tasks", "run", "seed-admin", "--environment=prod",
+                    "--param=email=a@example.com", f"--reason={reason}"]
+
+
+@pytest.mark.parametrize("name, job", [("Run the task", JOB), ("Check the inputs", CHECK_JOB)])
+def test_a_reason_or_email_starting_with_a_dash_is_a_value_not_a_flag(
+        tmp_path: Path, name: str, job: dict[str, Any]) -> None:
+    argv = run_launcher_step(tmp_path, name, job, TASK="seed-admin", TARGET_ENVIRONMENT="staging",
+                             EMAIL="--help", REASON="--dry-run; -h")
+
+    args = build_parser().parse_args(argv[2:])
+    assert (args.reason, args.param, args.dry_run) == ("--dry-run; -h", ["email=--help"], False)
+    assert args.check is (name == "Check the inputs")
 
 
 def test_the_launcher_replaces_the_shell_so_the_cancel_signal_reaches_it() -> None:
@@ -149,8 +177,8 @@ def test_the_launcher_step_leaves_out_an_empty_email(tmp_path: Path) -> None:
     argv = run_launcher_step(tmp_path, TASK="migrate", TARGET_ENVIRONMENT="staging", EMAIL="",
                              REASON="release 42")
 
-    assert argv == ["-m", "tasks", "run", "migrate", "--environment", "staging",
-                    "--reason", "release 42"]
+    assert argv == ["-m", "tasks", "run", "migrate", "--environment=staging",
+                    "--reason=release 42"]
 
 
 def test_zizmor_offline_reports_nothing() -> None:
