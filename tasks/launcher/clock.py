@@ -1,10 +1,9 @@
-"""Time, sleeping and backoff, behind one small interface so tests never really wait."""
+"""Time and sleeping, behind one small interface so tests never really wait."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -30,24 +29,6 @@ class SystemClock:
 
     def sleep(self, seconds: float, wake: threading.Event) -> None:
         wake.wait(seconds)
-
-
-@dataclass
-class Backoff:
-    """Poll intervals that grow while nothing happens and reset when something does."""
-
-    first: float = 1.0
-    factor: float = 1.5
-    longest: float = 10.0
-    _current: float = field(default=0.0, init=False)
-
-    def next(self) -> float:
-        self._current = self.first if self._current == 0 else min(self._current * self.factor,
-                                                                  self.longest)
-        return self._current
-
-    def reset(self) -> None:
-        self._current = 0.0
 
 
 def timestamp(moment: datetime) -> str:

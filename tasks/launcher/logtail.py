@@ -2,8 +2,9 @@
 
 ``GetLogEvents`` with ``startFromHead`` pages forward through ``nextForwardToken``;
 at the current end of the stream it returns the token it was given, which is where a
-poll stops. The next poll resumes from that token, so nothing is read twice. The
-stream does not exist until the container writes its first line.
+poll stops — or sooner, after a page with events that was not full (the end, most
+likely). The next poll resumes from that token, so nothing is read twice. The stream
+does not exist until the container writes its first line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from tasks.launcher.aws import error_code, is_throttling
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient
 
+# GetLogEvents answers at most 10,000 events or 1 MB (counting 26 bytes per event) a page.
+PAGE_MAX_EVENTS = 10_000
+PAGE_FULL_BYTES = 900_000
+EVENT_OVERHEAD_BYTES = 26
+
 
 class LogTail:
     """Print new lines of ``group``/``stream`` with ``emit`` on every :meth:`poll`."""
@@ -30,6 +36,11 @@ class LogTail:
         self._token: str | None = None
         self._unreadable = self._gone = self._failing = False
         self.lines = 0
+
+    @property
+    def readable(self) -> bool:
+        """False once the logs proved unreadable or were deleted: waiting for more is futile."""
+        return not (self._unreadable or self._gone)
 
     def _report_gone(self, error: ClientError) -> None:
         if not self._gone:
@@ -44,7 +55,8 @@ class LogTail:
             response = self._next_page()
             if response is None:
                 return printed
-            for event in response.get("events", []):
+            events = list(response.get("events", []))
+            for event in events:
                 self._emit(str(event.get("message", "")).rstrip("\n"))
                 printed += 1
                 self.lines += 1
@@ -52,7 +64,15 @@ class LogTail:
             if token is None or token == self._token:
                 return printed
             self._token = token
+            if events and not self._page_was_full(events):
+                # Most likely the end: the next poll resumes from this token, so asking
+                # again now would only spend a call to hear the same token back.
+                return printed
         return printed
+
+    def _page_was_full(self, events: list[Any]) -> bool:
+        size = sum(len(str(event.get("message", ""))) + EVENT_OVERHEAD_BYTES for event in events)
+        return len(events) >= (self._page_size or PAGE_MAX_EVENTS) or size >= PAGE_FULL_BYTES
 
     def _next_page(self) -> dict[str, Any] | None:
         kwargs: dict[str, Any] = {"logGroupName": self._group, "logStreamName": self._stream,

@@ -2,66 +2,34 @@
 
 Not the ``TasksStopped`` waiter: that gives up after 10 minutes, never accepts a
 MISSING task and prints nothing. Short tasks may skip RUNNING, so only STOPPED ends
-the wait. Status changes are printed once, logs are tailed between describes, and
-the poll interval backs off while nothing happens.
+the wait. Status changes are printed once and logs are tailed, each on its own
+cadence (:mod:`tasks.launcher.schedule`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.launcher.aws import is_throttling
 from tasks.launcher.cancel import Cancellation
-from tasks.launcher.clock import Backoff, Clock, duration
+from tasks.launcher.clock import Clock, duration
 from tasks.launcher.logtail import LogTail
 from tasks.launcher.output import Printer
+from tasks.launcher.schedule import PollSchedule
+from tasks.launcher.state import TaskState
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
+__all__ = ["Ending", "TaskState", "Watch"]
 Ending = Literal["stopped", "timeout", "cancelled", "lost", "unreachable", "crashed"]
 _Phase = Literal["stopped", "deadline", "cancelled", "lost", "unreachable"]
 # ECS's stopCode when the task ended because its container exited (not by StopTask).
 EXITED_ON_ITS_OWN = "EssentialContainerExited"
-
-
-@dataclass(frozen=True)
-class TaskState:
-    """The parts of a DescribeTasks entry the launcher reports."""
-
-    last_status: str
-    stop_code: str | None = None
-    stopped_reason: str | None = None
-    exit_code: int | None = None
-    container_reason: str | None = None
-
-    @classmethod
-    def from_description(cls, task: Mapping[str, Any], container: str) -> TaskState:
-        mine = [c for c in task.get("containers", []) if c.get("name") == container]
-        details: Mapping[str, Any] = mine[0] if mine else {}
-        return cls(last_status=str(task.get("lastStatus", "UNKNOWN")),
-                   stop_code=task.get("stopCode") or None,
-                   stopped_reason=task.get("stoppedReason") or None,
-                   exit_code=details.get("exitCode"),
-                   container_reason=details.get("reason") or None)
-
-    @property
-    def stopped(self) -> bool:
-        return self.last_status == "STOPPED"
-
-    def describe(self) -> str:
-        if not self.stopped:
-            return self.last_status
-        code = "no exit code" if self.exit_code is None else f"exit code {self.exit_code}"
-        why = ": ".join(part for part in (self.stop_code, self.stopped_reason) if part)
-        return f"STOPPED: {code}" + (f" ({why})" if why else "")
-
-    def line(self) -> str:
-        return f"status {self.describe()}"
 
 
 @dataclass
@@ -79,10 +47,11 @@ class Watch:
     stop_reason: Callable[[str], str]
     finished_output: Callable[[], bool] = lambda: False
     stop_command: str = "python -m tasks stop"
-    backoff: Backoff = field(default_factory=Backoff)
+    schedule: PollSchedule = field(default_factory=PollSchedule)
     missing_grace_seconds: float = 60.0
     unreachable_grace_seconds: float = 120.0
     drain_seconds: float = 10.0
+    drain_every: float = 2.0
     stop_grace_seconds: float = 120.0
     state: TaskState | None = None
     stop_error: str | None = None
@@ -106,7 +75,8 @@ class Watch:
         if phase == "cancelled":
             self.printer.status(f"{self.cancellation.signal_name} received: stopping the task")
             self.stop(f"cancelled ({self.cancellation.signal_name})")
-            self._poll_once()
+            described = self._describe_call()
+            self.state = described if isinstance(described, TaskState) else self.state
             self._drain(patient=False)
             return "cancelled"
         if phase == "unreachable":
@@ -118,6 +88,7 @@ class Watch:
     def stop(self, why: str) -> str:
         """StopTask with a reason naming actor and run; return that reason."""
         reason = self.stop_reason(why)
+        self.schedule.stop_requested(self.clock.monotonic())
         try:
             self.ecs.stop_task(cluster=self.cluster, task=self.task_arn, reason=reason)
         except (ClientError, BotoCoreError) as error:
@@ -135,44 +106,52 @@ class Watch:
                 and state.stop_code == EXITED_ON_ITS_OWN and state.stopped_reason != our_reason)
 
     def _follow_until(self, deadline: float) -> _Phase:
+        schedule = self.schedule
         while True:
             if self.cancellation.requested:
                 return "cancelled"
-            # Poll even at the deadline: a task that stopped just before it is not a timeout.
-            past_deadline = self.clock.monotonic() >= deadline
-            changed = self._poll_once()
-            if self.state is not None and self.state.stopped:
-                self._drain(patient=self.state.exit_code is not None)
-                self.printer.status(self.state.line())
-                return "stopped"
-            if past_deadline:
-                return "deadline"
-            if self._missing_for() >= self.missing_grace_seconds:
-                self.printer.status(f"task MISSING for {duration(self._missing_for())}: ECS no "
-                                    "longer knows it")
-                return "lost"
-            if self._failing_for() >= self.unreachable_grace_seconds:
-                return "unreachable"
-            if changed:
-                self.backoff.reset()
-            pause = min(self.backoff.next(), max(deadline - self.clock.monotonic(), 0.0))
-            self.clock.sleep(pause, self.cancellation.event)
+            now = self.clock.monotonic()
+            # Describe at the deadline too: a task that stopped just before it is no timeout.
+            if now >= schedule.next_describe or now >= deadline:
+                phase = self._describe()
+                if phase is not None:
+                    return phase
+                if now >= deadline:
+                    return "deadline"
+            if now >= schedule.next_logs:
+                printed = self.tail.poll()
+                schedule.logs_read(now, printed, result_seen=self.finished_output())
+            pause = min(schedule.due(), deadline) - self.clock.monotonic()
+            if pause > 0:
+                self.clock.sleep(pause, self.cancellation.event)
 
-    def _poll_once(self) -> bool:
-        """Describe the task and tail its logs; True when anything new appeared."""
-        described = self._describe()
-        changed = False
+    def _describe(self) -> _Phase | None:
+        """One DescribeTasks: print a new status; say how the wait ends, if it does."""
+        described = self._describe_call()
+        now = self.clock.monotonic()
         if isinstance(described, TaskState):
             self._missing_since = None
-            changed = self.state is None or described.last_status != self.state.last_status
-            if changed and not described.stopped:
+            if not described.stopped and (self.state is None
+                                          or described.last_status != self.state.last_status):
                 self.printer.status(described.line())
             self.state = described
+            if described.stopped:
+                self._drain(patient=described.exit_code is not None and self.tail.readable)
+                self.printer.status(described.line())
+                return "stopped"
         elif described == "missing" and self._missing_since is None:
-            self._missing_since = self.clock.monotonic()
-        return self.tail.poll() > 0 or changed
+            self._missing_since = now
+        self.schedule.described(now, self.state.last_status if self.state else None,
+                                stopping=self.state is not None and self.state.stopping)
+        if self._missing_for() >= self.missing_grace_seconds:
+            self.printer.status(f"task MISSING for {duration(self._missing_for())}: ECS no "
+                                "longer knows it")
+            return "lost"
+        if self._failing_for() >= self.unreachable_grace_seconds:
+            return "unreachable"
+        return None
 
-    def _describe(self) -> TaskState | Literal["missing", "throttled", "failed"]:
+    def _describe_call(self) -> TaskState | Literal["missing", "throttled", "failed"]:
         try:
             response = self.ecs.describe_tasks(cluster=self.cluster, tasks=[self.task_arn])
         except ClientError as error:
@@ -202,20 +181,18 @@ class Watch:
         return "failed"
 
     def _failing_for(self) -> float:
-        if self._failing_since is None:
-            return 0.0
-        return self.clock.monotonic() - self._failing_since
+        return 0.0 if self._failing_since is None else self.clock.monotonic() - self._failing_since
 
     def _missing_for(self) -> float:
-        if self._missing_since is None:
-            return 0.0
-        return self.clock.monotonic() - self._missing_since
+        return 0.0 if self._missing_since is None else self.clock.monotonic() - self._missing_since
 
     def _drain(self, *, patient: bool) -> None:
         """Print the lines CloudWatch receives after the stop; wait for the result line."""
         deadline = self.clock.monotonic() + (self.drain_seconds if patient else 0.0)
-        while self.tail.poll() or not (self.finished_output()
-                                       or self.clock.monotonic() >= deadline):
-            if self.cancellation.requested and patient:
+        while True:
+            self.tail.poll()  # reads to the current end of the stream
+            if self.finished_output() or self.clock.monotonic() >= deadline:
                 return
-            self.clock.sleep(1.0, self.cancellation.event)
+            if self.cancellation.requested:
+                return
+            self.clock.sleep(self.drain_every, self.cancellation.event)

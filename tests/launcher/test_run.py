@@ -17,10 +17,10 @@ def test_success_prints_statuses_and_logs_in_order_and_exits_0(
         launch: Launcher, world: World) -> None:
     result_line = json.dumps({"ok": True, "outcome": "created", "wasNew": True,
                               "user": {"id": 1, "email": "ops@example.com"}})
-    launch.clock.at(1, lambda: world.write_logs(["admin-tasks: seeding", "admin-tasks: done"]))
-    launch.clock.at(2, lambda: world.set_status("DEPROVISIONING"))
-    launch.clock.at(3, lambda: world.write_logs([result_line]))
-    launch.clock.at(3, lambda: world.stop(exit_code=0))
+    launch.clock.after(3, lambda: world.write_logs(["admin-tasks: seeding", "admin-tasks: done"]))
+    launch.clock.after(9, lambda: world.set_status("DEPROVISIONING"))
+    launch.clock.after(14, lambda: world.write_logs([result_line]))
+    launch.clock.after(14, lambda: world.stop(exit_code=0))
 
     run = launch(*SEED)
 
@@ -34,9 +34,9 @@ def test_success_prints_statuses_and_logs_in_order_and_exits_0(
         "2026-11-21T00:00:00Z status RUNNING",
         "admin-tasks: seeding",
         "admin-tasks: done",
-        "2026-11-21T00:00:02Z status DEPROVISIONING",
+        "2026-11-21T00:00:10Z status DEPROVISIONING",
         result_line,
-        "2026-11-21T00:00:03Z status STOPPED: exit code 0 "
+        "2026-11-21T00:00:16Z status STOPPED: exit code 0 "
         "(EssentialContainerExited: Essential container in task exited)",
     ]
     assert run.result["exitCode"] == 0 and run.result["ok"] is True
@@ -54,7 +54,7 @@ def test_a_non_zero_container_exit_is_passed_through(launch: Launcher, world: Wo
     assert run.exit_code == 3
     assert run.operator_lines[-2:] == [
         refused,
-        "2026-11-21T00:00:01Z status STOPPED: exit code 3 "
+        "2026-11-21T00:00:07Z status STOPPED: exit code 3 "
         "(EssentialContainerExited: Essential container in task exited)",
     ]
     assert run.result["ok"] is False and run.result["result"]["outcome"] == "refused"
@@ -72,7 +72,7 @@ def test_a_task_that_never_ran_its_container_exits_1_with_the_reasons(
 
     assert run.exit_code == 1
     assert run.operator_lines[3:] == [
-        "2026-11-21T00:00:01Z status STOPPED: no exit code (TaskFailedToStart: Task failed "
+        "2026-11-21T00:00:20Z status STOPPED: no exit code (TaskFailedToStart: Task failed "
         "to start)",
         "stopCode: TaskFailedToStart",
         "stoppedReason: Task failed to start",
@@ -98,7 +98,7 @@ def test_past_the_timeout_the_task_is_stopped_and_the_launcher_exits_124(
     assert run.operator_lines[-3:] == [
         "2026-11-21T00:01:00Z timeout: still RUNNING after 1m 00s; stopping the task",
         "2026-11-21T00:01:00Z stop requested: admin-tasks: timed out by alice (run 4242-1)",
-        "2026-11-21T00:01:10Z status STOPPED: exit code 0 (admin-tasks: timed out by alice "
+        "2026-11-21T00:01:13Z status STOPPED: exit code 0 (admin-tasks: timed out by alice "
         "(run 4242-1))",
     ]
     assert run.result["outcome"] == "timeout"

@@ -86,7 +86,7 @@ def test_a_task_missing_past_the_grace_period_ends_the_wait_with_exit_1(
     run = launch(*SEED)
 
     assert run.exit_code == 1
-    assert run.operator_lines[-1] == ("2026-11-21T00:01:10Z task MISSING for 1m 10s: ECS no "
+    assert run.operator_lines[-1] == ("2026-11-21T00:01:20Z task MISSING for 1m 00s: ECS no "
                                       "longer knows it")
     assert run.result["outcome"] == "lost"
 

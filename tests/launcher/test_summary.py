@@ -41,7 +41,7 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "| Final status | STOPPED: exit code 0 (EssentialContainerExited: Essential container in "
         "task exited) |",
         "| Exit code | `0` |",
-        "| Duration | 2s |",
+        "| Duration | 7s |",
         "",
         "**Result line**",
         "",

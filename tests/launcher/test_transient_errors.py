@@ -56,7 +56,7 @@ def test_describe_tasks_unreachable_for_two_minutes_gives_up_without_stopping_th
     assert world.task().last_status == "RUNNING"
     assert "StopTask" not in world.calls
     assert statuses(run.operator_lines)[-1] == (
-        f'giving up: ecs:DescribeTasks has failed for 2m 01s (Read timeout on endpoint URL: '
+        f'giving up: ecs:DescribeTasks has failed for 2m 00s (Read timeout on endpoint URL: '
         f'"{ECS_URL}"); the task was not stopped and may still be running')
     assert run.stderr == (f"admin-tasks: lost contact with {arn} (ecs:DescribeTasks kept "
                           "failing); the task may still be running: check the ECS console, or "

@@ -72,10 +72,10 @@ def test_the_log_group_deleted_mid_run_still_ends_with_the_exit_code_and_says_so
     assert run.exit_code == 4, run.stderr
     assert run.operator_lines[3:] == [
         "before the deletion",
-        "2026-11-21T00:00:02Z the task's logs disappeared after 1 line(s) (An error occurred "
+        "2026-11-21T00:00:08Z the task's logs disappeared after 1 line(s) (An error occurred "
         "(ResourceNotFoundException) when calling the GetLogEvents operation: The specified log "
         f"group does not exist.); later lines cannot be shown: see /admin-tasks/staging/"
         f"{world.log_stream()}",
-        "2026-11-21T00:00:13Z status STOPPED: exit code 4 (EssentialContainerExited: Essential "
+        "2026-11-21T00:00:10Z status STOPPED: exit code 4 (EssentialContainerExited: Essential "
         "container in task exited)"]
     assert run.result["exitCode"] == 4
