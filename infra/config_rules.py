@@ -5,17 +5,12 @@ from __future__ import annotations
 import re
 
 from infra.config_values import config_error
+from tasks.settings import PARTITION
 
-PARTITION = r"aws(?:-[a-z]+)*"
-REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d")
 ENVIRONMENT_FIX = "use 1-32 lower-case letters, digits and inner hyphens (e.g. staging, prod)"
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 GITHUB_REPOSITORY = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}")
 GITHUB_TEAM = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?")
-CLUSTER_ARN = re.compile(
-    rf"arn:(?P<partition>{PARTITION}):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
-    r"cluster/(?P<name>[A-Za-z0-9_-]{1,255})"
-)
 OIDC_PROVIDER_ARN = re.compile(
     rf"arn:{PARTITION}:iam::(?P<account>\d{{12}}):oidc-provider/token\.actions\.githubusercontent\.com"
 )
@@ -27,8 +22,6 @@ KMS_KEY_ARN = re.compile(
     rf"arn:{PARTITION}:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
     r"key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
-SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
-SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 IMAGE = re.compile(
     r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128})?(?:@sha256:[0-9a-f]{64})?"
 )

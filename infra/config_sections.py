@@ -8,6 +8,7 @@ from infra import config_rules as rules
 from infra.config_values import ConfigReader, config_error
 from tasks.catalog import get_task, task_names
 from tasks.errors import InvalidInput
+from tasks.settings import CLUSTER_ARN, REGION, SECURITY_GROUP, SUBNET
 
 MAX_REVIEWERS = 6  # GitHub's limit per environment
 
@@ -123,18 +124,18 @@ def _reviewers(raw: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def parse_network(reader: ConfigReader) -> NetworkConfig:
-    cluster_arn = reader.string("clusterArn", rules.CLUSTER_ARN,
+    cluster_arn = reader.string("clusterArn", CLUSTER_ARN,
                                 "use arn:aws:ecs:REGION:ACCOUNT:cluster/NAME")
-    match = rules.CLUSTER_ARN.fullmatch(cluster_arn)
+    match = CLUSTER_ARN.fullmatch(cluster_arn)
     assert match is not None
-    region = reader.string("aws:region", rules.REGION,
+    region = reader.string("aws:region", REGION,
                            "`pulumi config set aws:region eu-west-1` (the cluster's region)")
     rules.check_same_place("clusterArn", match, region, match.group("account"))
     return NetworkConfig(
         cluster_arn=cluster_arn, cluster_name=match.group("name"),
         partition=match.group("partition"), region=region, account=match.group("account"),
-        subnets=reader.strings("subnets", rules.SUBNET, "list subnet ids like subnet-0abc1234"),
-        security_groups=reader.strings("securityGroups", rules.SECURITY_GROUP,
+        subnets=reader.strings("subnets", SUBNET, "list subnet ids like subnet-0abc1234"),
+        security_groups=reader.strings("securityGroups", SECURITY_GROUP,
                                        "list security group ids like sg-0abc1234"),
         assign_public_ip=reader.boolean("assignPublicIp", default=False))
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from tasks.context import context_from_environment
-from tasks.database import make_engine, resolve_target
+from tasks.database import database_errors, make_engine, resolve_target
 from tasks.errors import AdminTaskError, InvalidInput
 from tasks.launcher.arguments import add_launcher_commands
 from tasks.outcome import SeedResult, error_line
@@ -51,8 +51,6 @@ def _init_db(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRes
     selector = args.profile or environ.get("ADMIN_TASKS_PROFILE") or "role"
     profile = load_profile(selector)
     target = resolve_target(environ)
-    from tasks.database import database_errors
-
     with database_errors(target):
         created = create_tables(make_engine(target, must_exist=False), profile)
     outcome = "created" if created else "exists"

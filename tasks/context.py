@@ -25,7 +25,8 @@ class RunContext:
         return {"actor": self.actor, "runId": self.run_id, "reason": self.reason}
 
 
-def _local_user() -> str:
+def local_user() -> str:
+    """The OS user, for runs outside GitHub Actions."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -41,7 +42,7 @@ def _bounded(name: str, value: str, limit: int) -> str:
 
 def context_from_environment(environ: Mapping[str, str], reason: str | None = None) -> RunContext:
     """``reason`` (a command-line flag) overrides ADMIN_TASK_REASON."""
-    actor = environ.get("ADMIN_TASK_ACTOR") or _local_user()
+    actor = environ.get("ADMIN_TASK_ACTOR") or local_user()
     run_id = environ.get("ADMIN_TASK_RUN_ID") or "local"
     raw_reason = reason if reason is not None else environ.get("ADMIN_TASK_REASON", "")
     return RunContext(

@@ -17,10 +17,16 @@ from tasks.catalog import MAX_TIMEOUT_SECONDS
 from tasks.errors import InvalidInput
 from tasks.validation import validate_environment_name
 
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
-_CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
-_SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
-_SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
+# The AWS formats below are shared with the stack config (infra/config_rules.py) and the
+# policy pack, so a value the stack accepts is one the launcher accepts.
+PARTITION = r"aws(?:-[a-z]+)*"
+REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d")
+CLUSTER_ARN = re.compile(
+    rf"arn:(?P<partition>{PARTITION}):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+    r"cluster/(?P<name>[A-Za-z0-9_-]{1,255})"
+)
+SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
+SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 _LOG_GROUP = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -139,10 +145,10 @@ def parse_settings(document: object) -> LaunchSettings:
         raise _bad("tasks", "must map at least one task name to its settings")
     return LaunchSettings(
         environment=environment,
-        region=_string(document, "region", _REGION, ""),
-        cluster=_string(document, "cluster", _CLUSTER_ARN, ""),
-        subnets=_ids(document, "subnets", _SUBNET),
-        security_groups=_ids(document, "securityGroups", _SECURITY_GROUP),
+        region=_string(document, "region", REGION, ""),
+        cluster=_string(document, "cluster", CLUSTER_ARN, ""),
+        subnets=_ids(document, "subnets", SUBNET),
+        security_groups=_ids(document, "securityGroups", SECURITY_GROUP),
         assign_public_ip=document["assignPublicIp"],
         log_group=_string(document, "logGroup", _LOG_GROUP, ""),
         tasks={str(name): _task(str(name), raw) for name, raw in tasks.items()},

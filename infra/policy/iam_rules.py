@@ -26,7 +26,6 @@ EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "l
 STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
 TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
-CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]+")
 SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 ADMIN_LOG_STREAMS = re.compile(

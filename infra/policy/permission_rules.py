@@ -8,7 +8,6 @@ from typing import Any
 
 from infra.policy.iam_rules import (
     ADMIN_LOG_STREAMS,
-    CLUSTER_ARN,
     EXECUTION_ACTIONS,
     KMS_KEY_ARN,
     LAUNCHER_ACTIONS,
@@ -21,6 +20,7 @@ from infra.policy.iam_rules import (
     generic_violations,
     statements,
 )
+from tasks.settings import CLUSTER_ARN
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPES = {ROLE_POLICY, "aws:iam/policy:Policy"}

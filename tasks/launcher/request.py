@@ -6,7 +6,6 @@ byte for byte, which is what ``--dry-run`` prints and what a retry sends again.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, get_task
-from tasks.context import RunContext, context_from_environment
+from tasks.context import RunContext, context_from_environment, local_user
 from tasks.errors import InvalidInput
 from tasks.settings import LaunchSettings, TaskSettings, load_settings
 from tasks.validation import validate_reason
@@ -79,14 +78,7 @@ def run_context(environ: Mapping[str, str], reason: str) -> RunContext:
 def actor_from(environ: Mapping[str, str]) -> str:
     """Who asked: on a re-run GITHUB_ACTOR is still the first run's starter, while
     GITHUB_TRIGGERING_ACTOR is whoever clicked Re-run; outside GitHub, the OS user."""
-    return environ.get("GITHUB_TRIGGERING_ACTOR") or environ.get("GITHUB_ACTOR") or os_user()
-
-
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return environ.get("GITHUB_TRIGGERING_ACTOR") or environ.get("GITHUB_ACTOR") or local_user()
 
 
 def stop_command(run_id: str, environment: str) -> str:

@@ -12,7 +12,6 @@ several polls before the stream exists
 AccessDenied (``test_run_edges.py::test_logs_it_may_not_read…``).
 """
 
-# ruff: noqa: F811  (the fixtures imported from tests.launcher.conftest are test parameters)
 from __future__ import annotations
 
 from typing import Any
@@ -20,15 +19,7 @@ from typing import Any
 import pytest
 from moto.core.models import botocore_stubber
 
-from tests.launcher.conftest import (  # noqa: F401  (fixtures)
-    Launcher,
-    World,
-    clock,
-    fake_credentials,
-    launch,
-    mocked_network,
-    world,
-)
+from tests.launcher.conftest import Launcher, World
 from tests.launcher.test_run import SEED
 from tests.launcher.test_run_edges import Failing, fail_first, no_retry_delay  # noqa: F401
 

@@ -6,7 +6,6 @@ and no traceback; a rejected request (exit 2) made no RunTask call and started n
 Explicit cases of each rejection live in ``tests/launcher/test_input.py``.
 """
 
-# ruff: noqa: F811  (the fixtures imported from tests.launcher.conftest are test parameters)
 from __future__ import annotations
 
 import os
@@ -16,17 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS
-from tests.launcher.conftest import (  # noqa: F401  (fixtures)
-    FakeClock,
-    Launcher,
-    World,
-    clock,
-    fake_credentials,
-    launch,
-    mocked_network,
-    reset_account,
-    world,
-)
+from tests.launcher.conftest import FakeClock, Launcher, World, reset_account
 from tests.reliability.strategies import valid_addresses
 
 CONTAINER_EXIT_CODES = [0, 3, 4, 42]
