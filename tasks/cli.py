@@ -21,7 +21,7 @@ from tasks.errors import AdminTaskError, InvalidInput
 from tasks.launcher.arguments import add_launcher_commands
 from tasks.outcome import SeedResult, error_line
 from tasks.passwords import DEFAULT_ITERATIONS
-from tasks.profiles import BUILT_IN, load_profile, profile_for
+from tasks.profiles import BUILT_IN, choose_profile
 from tasks.schema import create_tables
 from tasks.validation import validate_email
 
@@ -48,8 +48,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def _init_db(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    selector = args.profile or environ.get("ADMIN_TASKS_PROFILE") or "role"
-    profile = load_profile(selector)
+    profile = choose_profile(args.profile, environ, kind=None)
     target = resolve_target(environ)
     with database_errors(target):
         created = create_tables(make_engine(target, must_exist=False), profile)
@@ -67,7 +66,7 @@ def _seed_admin(args: argparse.Namespace, environ: Mapping[str, str]) -> Command
     raw_email = args.email if args.email is not None else environ.get("ADMIN_EMAIL", "")
     email = validate_email(raw_email)
     context = context_from_environment(environ, args.reason)
-    profile = profile_for("role", environ.get("ADMIN_TASKS_PROFILE"))
+    profile = choose_profile(args.profile, environ, kind="role")
     target = resolve_target(environ)
     result = seed_admin(make_engine(target), target, profile, email, context)
     return CommandResult.from_seed(result)
@@ -93,7 +92,7 @@ def _seed_superuser(args: argparse.Namespace, environ: Mapping[str, str]) -> Com
         )
     iterations = _iterations(args, environ)
     context = context_from_environment(environ, args.reason)
-    profile = profile_for("django", environ.get("ADMIN_TASKS_PROFILE"))
+    profile = choose_profile(args.profile, environ, kind="django")
     target = resolve_target(environ)
     result = seed_superuser(
         make_engine(target), target, profile, username=username, email=email,
@@ -110,22 +109,29 @@ def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRe
     return CommandResult(result.line, result.exit_code, result.message)
 
 
+def _add_profile(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--profile", metavar="PROFILE",
+                        help=f"{' or '.join(BUILT_IN)}, or a JSON profile file "
+                             f"(default: ADMIN_TASKS_PROFILE, else {default})")
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m tasks", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init_db = commands.add_parser("init-db", help="create the profile's tables if missing")
-    init_db.add_argument("--profile", help=f"{' or '.join(BUILT_IN)}, or a JSON profile file "
-                         "(default: ADMIN_TASKS_PROFILE, else role)")
+    _add_profile(init_db, "role")
     init_db.set_defaults(handler=_init_db)
 
     seed = commands.add_parser("seed-admin", help="make sure an active admin exists for an email")
+    _add_profile(seed, "role")
     seed.add_argument("--email", help="the admin's address (default: ADMIN_EMAIL)")
     seed.add_argument("--reason", help="why, for the audit row (default: ADMIN_TASK_REASON)")
     seed.set_defaults(handler=_seed_admin)
 
     superuser = commands.add_parser("seed-superuser",
                                     help="make sure a Django superuser exists (idempotent)")
+    _add_profile(superuser, "django")
     superuser.add_argument("--username", help="default: DJANGO_SUPERUSER_USERNAME")
     superuser.add_argument("--email", help="default: DJANGO_SUPERUSER_EMAIL")
     superuser.add_argument("--reason", help="why, for the audit record")

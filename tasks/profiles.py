@@ -2,7 +2,8 @@
 
 Two are built in — ``role`` (an app with passwordless sign-in: ``users`` with a role
 column, ``audit_events``) and ``django`` (``auth_user``, no audit table). An app whose
-schema differs describes it in a JSON file named by ``ADMIN_TASKS_PROFILE``::
+schema differs describes it in a JSON file, chosen with ``--profile FILE`` (or the
+variable ``ADMIN_TASKS_PROFILE``) on every command::
 
     {"kind": "role",
      "users": {"table": "accounts", "columns": {"isActive": "active"}},
@@ -175,29 +176,39 @@ def parse_profile(document: object, source: str = "document") -> Profile:
     return Profile(name=source, kind=kind, users=users, audit=audit, admin_role=admin_role)
 
 
-def load_profile(selector: str) -> Profile:
-    """``role``, ``django``, or the path of a JSON profile file."""
+def load_profile(selector: str, source: str = "ADMIN_TASKS_PROFILE") -> Profile:
+    """``role``, ``django``, or the path of a JSON profile file; ``source`` names where the
+    selector came from (the flag or the variable) in error messages."""
     if selector in BUILT_IN:
         return BUILT_IN[selector]
     path = Path(selector)
     if not path.is_file():
         raise InvalidInput(
-            f"profile {selector!r} is neither a built-in profile (role, django) nor a "
-            "readable JSON file: set ADMIN_TASKS_PROFILE to one of those"
+            f"{source} {selector!r} is neither a built-in profile (role, django) nor a "
+            "readable JSON file: name one of those"
         )
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"profile {path}: cannot be read as JSON ({exc})") from None
     return parse_profile(document, source=str(path))
 
 
-def profile_for(kind: ProfileKind, override: str | None) -> Profile:
-    """The profile a command of ``kind`` uses: the override if given, else the built-in."""
-    profile = load_profile(override) if override else BUILT_IN[kind]
-    if profile.kind != kind:
+def choose_profile(flag: str | None, environ: Mapping[str, str],
+                   kind: ProfileKind | None) -> Profile:
+    """The one way every command picks its profile: ``--profile``, else the variable
+    ADMIN_TASKS_PROFILE, else the built-in profile of the command's ``kind`` (``init-db``,
+    which takes any kind, defaults to ``role``)."""
+    if flag:
+        profile = load_profile(flag, "--profile")
+    elif environ.get("ADMIN_TASKS_PROFILE"):
+        profile = load_profile(environ["ADMIN_TASKS_PROFILE"])
+    else:
+        return BUILT_IN[kind or "role"]
+    if kind is not None and profile.kind != kind:
         raise InvalidInput(
             f"profile {profile.name} is of kind {profile.kind!r} but this command needs a "
-            f"{kind!r} profile: unset ADMIN_TASKS_PROFILE or point it at a {kind} profile"
+            f"{kind!r} profile: pass --profile {kind} (or a {kind} profile file), or unset "
+            "ADMIN_TASKS_PROFILE"
         )
     return profile

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Database
+from tasks.profiles import parse_profile
+from tests.conftest import PROJECT_ROOT, Database
 
 CUSTOM_ROLE = {
     "kind": "role",
@@ -103,3 +104,44 @@ def test_init_db_is_idempotent(database: Database, cli: Any) -> None:
     second = cli(["init-db", "--profile", "django"], database.env())
     assert (first.result["outcome"], first.result["created"]) == ("created", ["auth_user"])
     assert (second.result["outcome"], second.result["created"]) == ("exists", [])
+
+
+def test_every_command_takes_the_profile_the_same_way(
+    database: Database, cli: Any, tmp_path: Path
+) -> None:
+    custom = write_profile(tmp_path, CUSTOM_ROLE)
+    assert cli(["init-db", "--profile", custom], database.env()).code == 0
+
+    flagged = cli(["seed-admin", "--profile", custom, "--email", "a@example.com"], database.env())
+    from_variable = cli(["seed-admin", "--email", "b@example.com"],
+                        database.env(ADMIN_TASKS_PROFILE=custom))
+
+    assert (flagged.code, from_variable.code) == (0, 0)
+    assert sorted(row["email_address"] for row in database.rows("accounts")) == [
+        "a@example.com", "b@example.com"]
+
+
+def test_the_flag_wins_over_the_variable_and_errors_name_the_one_used(
+    cli: Any, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "nope.json")
+    by_flag = cli(["init-db", "--profile", missing], {"ADMIN_TASKS_PROFILE": "django"})
+    by_variable = cli(["init-db"], {"ADMIN_TASKS_PROFILE": missing})
+    wrong_kind = cli(["seed-superuser", "--profile", "role", "--username", "admin",
+                      "--email", "a@example.com"],
+                     {"DJANGO_SUPERUSER_PASSWORD": "a long and unusual passphrase"})
+
+    assert by_flag.code == 2 and by_flag.result["error"].startswith(f"--profile {missing!r}")
+    assert by_variable.code == 2 and by_variable.result["error"].startswith(
+        f"ADMIN_TASKS_PROFILE {missing!r}")
+    assert wrong_kind.code == 2 and "needs a 'django' profile: pass --profile django" in \
+        wrong_kind.result["error"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_documented_profile_example_is_a_valid_profile() -> None:
+    page = (PROJECT_ROOT / "docs" / "TASK-PACKAGE.md").read_text(encoding="utf-8")
+    example = page.split("## Profiles", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    profile = parse_profile(json.loads(example), source="docs")
+    assert (profile.users.name, profile.users.id_strategy, profile.admin_role) == (
+        "accounts", "uuid", "owner")
