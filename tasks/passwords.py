@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import secrets
 import string
 from functools import cache
@@ -37,10 +38,16 @@ def pbkdf2_sha256(password: str, *, iterations: int = DEFAULT_ITERATIONS, salt: 
 
 @cache
 def common_passwords() -> frozenset[str]:
-    text = resources.files("tasks").joinpath("data/common-passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("# ")
-    )
+    """Django's common-password list, read on first use; its header is the leading ``#`` lines."""
+    source = resources.files("tasks").joinpath("data/common-passwords.txt")
+    with source.open("r", encoding="utf-8") as lines:
+        # Read as Django reads its copy: text mode, every remaining line stripped, none skipped
+        # (entries such as "#1pimp" start with "#", so only the leading block is the header).
+        return frozenset(line.strip() for line in itertools.dropwhile(_is_header, lines))
+
+
+def _is_header(line: str) -> bool:
+    return line.startswith("#")
 
 
 def check_password_policy(password: str, *, username: str, email: str) -> None:
