@@ -41,7 +41,8 @@ def seed_superuser(engine: Engine, target: DatabaseTarget, profile: Profile, *, 
                    email: str, password: str, context: RunContext,
                    iterations: int) -> SeedResult:
     """Inputs are validated by the caller; the hash is computed before any connection."""
-    check_password_policy(password, username=username, email=email)
+    # The new row's first and last names are empty, so these are all it can resemble.
+    check_password_policy(password, {"username": username, "email": email})
     password_hash = pbkdf2_sha256(password, iterations=iterations)
     tables = build_tables(profile)
     users, spec = tables.users, profile.users
