@@ -20,12 +20,15 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from tasks.context import running_in_ecs
 from tasks.errors import DatabaseFailed, InvalidInput
+
+__all__ = ["DatabaseTarget", "apply_timeouts", "database_errors", "make_engine",
+           "resolve_target", "running_in_ecs"]
 
 log = logging.getLogger("admin-tasks")
 
 LOCAL_DEFAULT_URL = "sqlite:///admin-tasks.db"
-ECS_MARKERS = ("ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 MAX_STATEMENT_TIMEOUT_MS = 3_600_000
 DEFAULT_LOCK_TIMEOUT_MS = 10_000
@@ -47,12 +50,6 @@ class DatabaseTarget:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
-
-
-def running_in_ecs(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(marker) for marker in ECS_MARKERS) or environ.get(
-        "AWS_EXECUTION_ENV", ""
-    ).startswith("AWS_ECS")
 
 
 def _parse_url(raw: str) -> URL:

@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Database, run_process
-
-ECS = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/abc"}
+from tests.conftest import LAUNCHED, Database, run_process
 
 
 def test_without_database_url_a_developer_gets_a_local_sqlite_file(
@@ -31,7 +29,7 @@ def test_inside_ecs_a_missing_database_url_is_refused(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for command in (["init-db"], ["seed-admin", "--email", "me@example.com"]):
-        run = cli(command, ECS)
+        run = cli(command, LAUNCHED)
         assert run.code == 2
         assert "refusing to fall back to a local SQLite file" in run.result["error"]
     assert list(tmp_path.iterdir()) == []
@@ -59,26 +57,9 @@ def test_postgres_scheme_and_url_parts_reach_the_same_server(
 
 
 def test_database_parts_require_user_and_password(cli: Any) -> None:
-    run = cli(["seed-admin", "--email", "me@example.com"], {"DATABASE_HOST": "db.internal", **ECS})
+    run = cli(["seed-admin", "--email", "me@example.com"], {"DATABASE_HOST": "db.internal", **LAUNCHED})
     assert run.code == 2
     assert "DATABASE_USER, DATABASE_PASSWORD" in run.result["error"]
-
-
-def test_run_context_defaults_locally(sqlite_database: Database, cli: Any) -> None:
-    assert cli(["init-db"], sqlite_database.env()).code == 0
-    env = {"DATABASE_URL": sqlite_database.url}
-    run = cli(["seed-admin", "--email", "me@example.com"], env)
-    audit = run.result["audit"]
-    assert (audit["runId"], audit["reason"]) == ("local", "")
-    assert audit["actor"] not in ("", "tester")
-
-
-def test_a_control_character_in_the_run_context_is_invalid(sqlite_database: Database, cli: Any) -> None:
-    assert cli(["init-db"], sqlite_database.env()).code == 0
-    run = cli(["seed-admin", "--email", "me@example.com"],
-              sqlite_database.env(ADMIN_TASK_REASON="line\nbreak"))
-    assert run.code == 2 and "reason" in run.result["error"]
-    assert sqlite_database.rows("users") == []
 
 
 def test_a_real_process_prints_one_json_line_last_and_logs_to_stderr(
