@@ -23,15 +23,15 @@ from sqlalchemy.pool import NullPool
 from tasks.context import running_in_ecs
 from tasks.errors import DatabaseFailed, InvalidInput
 
-__all__ = ["DatabaseTarget", "apply_timeouts", "database_errors", "make_engine",
-           "resolve_target", "running_in_ecs"]
+__all__ = ["DatabaseTarget", "apply_timeouts", "database_errors", "lock_timeout_ms",
+           "make_engine", "resolve_target", "running_in_ecs"]
 
 log = logging.getLogger("admin-tasks")
 
 LOCAL_DEFAULT_URL = "sqlite:///admin-tasks.db"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 MAX_STATEMENT_TIMEOUT_MS = 3_600_000
-DEFAULT_LOCK_TIMEOUT_MS = 10_000
+MAX_LOCK_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
@@ -159,15 +159,19 @@ def make_engine(target: DatabaseTarget, *, must_exist: bool = True) -> Engine:
     )
 
 
+def lock_timeout_ms(target: DatabaseTarget) -> int:
+    """At most 10 s, and half the statement timeout, so a lock wait ends as a lock timeout."""
+    return max(1, min(MAX_LOCK_TIMEOUT_MS, target.statement_timeout_ms // 2))
+
+
 def apply_timeouts(connection: Connection, target: DatabaseTarget) -> None:
     """Bound every statement and lock wait of the current transaction (PostgreSQL)."""
     if connection.dialect.name == "postgresql":
-        lock_timeout = min(DEFAULT_LOCK_TIMEOUT_MS, target.statement_timeout_ms)
         # set_config(..., true) is SET LOCAL: one round trip, values bound, not formatted in.
         connection.execute(
             text("SELECT set_config('statement_timeout', :statement, true), "
                  "set_config('lock_timeout', :lock, true)"),
-            {"statement": f"{target.statement_timeout_ms}ms", "lock": f"{lock_timeout}ms"},
+            {"statement": f"{target.statement_timeout_ms}ms", "lock": f"{lock_timeout_ms(target)}ms"},
         )
 
 
@@ -176,15 +180,29 @@ def _first_line(error: BaseException | None) -> str:
     return message.splitlines()[0] if message else type(error).__name__
 
 
-def _hint(message: str) -> str:
+MISSING_TABLES = ("the profile's tables are missing: run `python -m tasks init-db`, or point "
+                  "ADMIN_TASKS_PROFILE at your schema")
+#: (what the driver's message contains, what to do about it); {statement} and {lock} are
+#: the timeouts in milliseconds.
+HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("no such table",), MISSING_TABLES),
+    (("relation", "does not exist"), MISSING_TABLES),
+    (("no unique or exclusion constraint",),
+     "the users table needs a unique index on lower(email) WHERE deleted_at IS NULL"),
+    (("lock timeout",), "another session held a lock this task needed for over {lock} ms: find "
+     "it with SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE pid IN (SELECT pid "
+     "FROM pg_locks WHERE granted) ORDER BY xact_start, let it finish or end it, then run again"),
+    (("statement timeout",), "a statement ran longer than ADMIN_TASKS_STATEMENT_TIMEOUT_MS "
+     "({statement} ms): raise it, up to 3600000"),
+)
+
+
+def _hint(message: str, target: DatabaseTarget) -> str:
     lowered = message.lower()
-    if "no such table" in lowered or ("does not exist" in lowered and "relation" in lowered):
-        return (" (the profile's tables are missing: run `python -m tasks init-db`, or point "
-                "ADMIN_TASKS_PROFILE at your schema)")
-    if "no unique or exclusion constraint" in lowered:
-        return " (the users table needs a unique index on lower(email) WHERE deleted_at IS NULL)"
-    if "statement timeout" in lowered or "lock timeout" in lowered:
-        return " (raise ADMIN_TASKS_STATEMENT_TIMEOUT_MS or find what holds the lock)"
+    for needles, hint in HINTS:
+        if all(needle in lowered for needle in needles):
+            return " (" + hint.format(statement=target.statement_timeout_ms,
+                                      lock=lock_timeout_ms(target)) + ")"
     return ""
 
 
@@ -198,7 +216,7 @@ def database_errors(target: DatabaseTarget) -> Iterator[None]:
         # hash, say); the driver's own message says what failed without them.
         message = _first_line(error.orig)
         raise DatabaseFailed(
-            f"database {target.display} failed: {message}{_hint(message)}; nothing was changed"
+            f"database {target.display} failed: {message}{_hint(message, target)}; nothing was changed"
         ) from None
     except exc.SQLAlchemyError as error:
         message = _first_line(error)
