@@ -1,8 +1,8 @@
 """Engines for one short-lived command, their timeouts, and turning their failures into
 exit code 4 with one line an operator can act on.
 
-Which database is decided first, from the environment, in :mod:`tasks.database_url`
-(re-exported here).
+Which database, and how a connection must authenticate, is decided first, from the
+environment, in :mod:`tasks.database_url` (re-exported here).
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ def make_engine(target: DatabaseTarget, *, must_exist: bool = True) -> Engine:
         )
         _sqlite_immediate_transactions(engine)
         return engine
-    return create_engine(
-        target.url,
-        poolclass=NullPool,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "admin-tasks"},
-    )
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                                    "application_name": "admin-tasks"}
+    if target.require_auth is not None:
+        connect_args["require_auth"] = target.require_auth
+    return create_engine(target.url, poolclass=NullPool, connect_args=connect_args)
 
 
 def lock_timeout_ms(target: DatabaseTarget) -> int:
@@ -97,6 +97,16 @@ HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
      "FROM pg_locks WHERE granted) ORDER BY xact_start, let it finish or end it, then run again"),
     (("statement timeout",), "a statement ran longer than ADMIN_TASKS_STATEMENT_TIMEOUT_MS "
      "({statement} ms): raise it, up to 3600000"),
+    (("requested a cleartext password",), "the password was not sent: admin-tasks never sends "
+     "it in cleartext. Check that DATABASE_URL or DATABASE_HOST names your database server and "
+     "that its pg_hba.conf asks for scram-sha-256; an old server that only does md5 needs md5 "
+     "there and ADMIN_TASKS_DATABASE_AUTH=md5 here"),
+    (("requested a hashed password",), "the password was not sent: md5 is accepted only when "
+     "allowed explicitly. For an old server that still uses md5 set "
+     "ADMIN_TASKS_DATABASE_AUTH=md5, or better move its passwords to scram-sha-256"),
+    (("did not complete authentication",), "a password is configured but the server asked for "
+     "none: check that DATABASE_URL or DATABASE_HOST names your database server; for a server "
+     "that trusts this client, leave the password out"),
     (("does not support ssl",), "the server has no TLS: for a local server set "
      "DATABASE_SSLMODE=disable, or add ?sslmode=disable to DATABASE_URL"),
 )

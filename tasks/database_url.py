@@ -2,7 +2,11 @@
 
 ``DATABASE_URL`` wins; else the parts ``DATABASE_HOST`` … ``DATABASE_SSLMODE`` (an
 RDS-managed secret holds only ``username`` and ``password``); with neither, a developer
-machine gets a local SQLite file and an ECS task refuses. Every mistake here is exit 2.
+machine gets a local SQLite file and an ECS task refuses. PostgreSQL connections carry
+libpq's ``require_auth``: a configured password is only ever sent through SCRAM (or md5,
+when ``ADMIN_TASKS_DATABASE_AUTH=md5`` says so), never in cleartext, and a server that
+skips authentication is refused too; without a password, no authentication is accepted
+as well (a local trust server). Every mistake here is exit 2.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ LOCAL_DEFAULT_URL = "sqlite:///admin-tasks.db"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 MAX_STATEMENT_TIMEOUT_MS = 3_600_000
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+AUTH_VARIABLE = "ADMIN_TASKS_DATABASE_AUTH"
+#: ADMIN_TASKS_DATABASE_AUTH → the methods libpq may answer with the password.
+AUTH_METHODS = {"scram-sha-256": ("scram-sha-256",), "md5": ("scram-sha-256", "md5")}
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class DatabaseTarget:
 
     url: URL
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    #: libpq's require_auth for PostgreSQL (passed on connect, not shown in ``display``).
+    require_auth: str | None = None
 
     @property
     def display(self) -> str:
@@ -103,6 +112,27 @@ def _url_from_parts(environ: Mapping[str, str], host: str) -> URL:
     )
 
 
+def _require_auth(url: URL, environ: Mapping[str, str]) -> str:
+    """libpq's require_auth from ADMIN_TASKS_DATABASE_AUTH; one in the URL may only narrow it."""
+    choice = environ.get(AUTH_VARIABLE, "scram-sha-256")
+    if choice not in AUTH_METHODS:
+        raise InvalidInput(
+            f"{AUTH_VARIABLE} must be scram-sha-256 (the default) or md5 (also allow md5, for an "
+            f"old server), got {choice!r}: a password is never sent in cleartext"
+        )
+    allowed = AUTH_METHODS[choice] if url.password else (*AUTH_METHODS[choice], "none")
+    given = url.query.get("require_auth")
+    if given is None:
+        return ",".join(allowed)
+    if not isinstance(given, str) or not set(given.split(",")) <= set(allowed):
+        raise InvalidInput(
+            f"DATABASE_URL's require_auth would allow more than {AUTH_VARIABLE} does "
+            f"({','.join(allowed)}): remove it from the URL, or set {AUTH_VARIABLE}=md5 for "
+            "an old server that still uses md5"
+        )
+    return given
+
+
 def _statement_timeout(environ: Mapping[str, str]) -> int:
     raw = environ.get("ADMIN_TASKS_STATEMENT_TIMEOUT_MS", str(DEFAULT_STATEMENT_TIMEOUT_MS))
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_STATEMENT_TIMEOUT_MS:
@@ -131,4 +161,6 @@ def resolve_target(environ: Mapping[str, str]) -> DatabaseTarget:
     else:
         log.info("DATABASE_URL is not set; using the local database %s", LOCAL_DEFAULT_URL)
         return DatabaseTarget(make_url(LOCAL_DEFAULT_URL), timeout)
+    if url.get_backend_name() == "postgresql":
+        return DatabaseTarget(url, timeout, _require_auth(url, environ))
     return DatabaseTarget(url, timeout)
