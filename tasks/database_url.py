@@ -6,7 +6,8 @@ machine gets a local SQLite file and an ECS task refuses. PostgreSQL connections
 libpq's ``require_auth``: a configured password is only ever sent through SCRAM (or md5,
 when ``ADMIN_TASKS_DATABASE_AUTH=md5`` says so), never in cleartext, and a server that
 skips authentication is refused too; without a password, no authentication is accepted
-as well (a local trust server). Every mistake here is exit 2.
+as well (a local trust server). Every mistake here is exit 2, and no error line shows any
+part of a password, however malformed the URL.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 AUTH_VARIABLE = "ADMIN_TASKS_DATABASE_AUTH"
 #: ADMIN_TASKS_DATABASE_AUTH → the methods libpq may answer with the password.
 AUTH_METHODS = {"scram-sha-256": ("scram-sha-256",), "md5": ("scram-sha-256", "md5")}
+NOT_ENCODED = (
+    "DATABASE_URL cannot be read safely: its user or password holds an @ / ? or # that is "
+    "not percent-encoded (build the URL with urllib.parse.quote(password, safe=''), see "
+    "docs/DEPLOYING.md); no part of it is shown here"
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,19 @@ def _sslmode(value: str, source: str) -> str:
     return value
 
 
+def _check_authority(raw: str) -> None:
+    """An unencoded @ / ? or # in the user or password moves part of the password into the
+    host, path or query, where error lines would show it: refuse such a URL unread."""
+    rest = raw.partition("://")[2]
+    end = min((index for index in map(rest.find, "/?#") if index >= 0), default=len(rest))
+    if rest[:end].count("@") > 1 or "@" in rest[end:]:
+        raise InvalidInput(NOT_ENCODED)
+
+
 def _postgres_url(url: URL) -> URL:
+    if "password" in url.query:
+        raise InvalidInput("DATABASE_URL has a password query parameter: put the password in "
+                           "the URL's user part instead (percent-encoded)")
     sslmode = url.query.get("sslmode")
     if sslmode is not None:
         _sslmode(sslmode if isinstance(sslmode, str) else ",".join(sslmode), "DATABASE_URL's sslmode")
@@ -81,6 +99,7 @@ def _parse_url(raw: str) -> URL:
         ) from None
     backend, _, driver = url.drivername.partition("+")
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        _check_authority(raw)
         return _postgres_url(url)
     if backend == "sqlite" and driver in ("", "pysqlite"):
         return url.set(drivername="sqlite")

@@ -117,6 +117,9 @@ def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(
     ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?sslmode=require&sslmode=disable"},
      "DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca, "
      "verify-full, got 'require,disable'"),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?password=hunter2"},
+     "DATABASE_URL has a password query parameter: put the password in the URL's user part "
+     "instead (percent-encoded)"),
     ({**CLOSED_PORT, "DATABASE_HOST": ""},
      "DATABASE_HOST is set but empty: give it a value, or unset it"),
     ({"DATABASE_URL": ""}, "DATABASE_URL is set but empty: give it a value, or unset it"),
