@@ -1,4 +1,9 @@
-"""The run context written into every audit record: who, which run, and why."""
+"""The run context written into every audit record: who, which run, and why.
+
+Inside ECS the launcher always sets ``ADMIN_TASK_ACTOR``, ``ADMIN_TASK_RUN_ID`` and
+``ADMIN_TASK_REASON``; a task there without one of them was not started by the launcher
+and is refused rather than audited as ``unknown``/``local``. Elsewhere they default.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from tasks.validation import validate_reason
 
 MAX_ACTOR_LENGTH = 255
 MAX_RUN_ID_LENGTH = 128
+ECS_MARKERS = ("ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
+CONTEXT_VARIABLES = ("ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON")
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,12 @@ class RunContext:
 
     def as_metadata(self) -> dict[str, str]:
         return {"actor": self.actor, "runId": self.run_id, "reason": self.reason}
+
+
+def running_in_ecs(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(marker) for marker in ECS_MARKERS) or environ.get(
+        "AWS_EXECUTION_ENV", ""
+    ).startswith("AWS_ECS")
 
 
 def local_user() -> str:
@@ -40,13 +53,29 @@ def _bounded(name: str, value: str, limit: int) -> str:
     return value
 
 
+def _require_in_ecs(values: Mapping[str, str]) -> None:
+    missing = [name for name in CONTEXT_VARIABLES if not values[name]]
+    if missing:
+        names = (f"{', '.join(missing[:-1])} and {missing[-1]} are" if len(missing) > 1
+                 else f"{missing[0]} is")
+        raise InvalidInput(
+            f"{names} empty or not set: inside ECS every audit record "
+            "needs the actor, run id and reason that the launcher (`python -m tasks run`) "
+            "sets; nothing was written"
+        )
+
+
 def context_from_environment(environ: Mapping[str, str], reason: str | None = None) -> RunContext:
     """``reason`` (a command-line flag) overrides ADMIN_TASK_REASON."""
-    actor = environ.get("ADMIN_TASK_ACTOR") or local_user()
-    run_id = environ.get("ADMIN_TASK_RUN_ID") or "local"
-    raw_reason = reason if reason is not None else environ.get("ADMIN_TASK_REASON", "")
+    given = {name: environ.get(name, "") for name in CONTEXT_VARIABLES}
+    if reason is not None:
+        given["ADMIN_TASK_REASON"] = reason
+    if running_in_ecs(environ):
+        _require_in_ecs(given)
     return RunContext(
-        actor=_bounded("ADMIN_TASK_ACTOR", actor, MAX_ACTOR_LENGTH),
-        run_id=_bounded("ADMIN_TASK_RUN_ID", run_id, MAX_RUN_ID_LENGTH),
-        reason=validate_reason(raw_reason, required=False),
+        actor=_bounded("ADMIN_TASK_ACTOR", given["ADMIN_TASK_ACTOR"] or local_user(),
+                       MAX_ACTOR_LENGTH),
+        run_id=_bounded("ADMIN_TASK_RUN_ID", given["ADMIN_TASK_RUN_ID"] or "local",
+                        MAX_RUN_ID_LENGTH),
+        reason=validate_reason(given["ADMIN_TASK_REASON"], required=False),
     )

@@ -28,6 +28,10 @@ POSTGRES_URL = os.environ.get(
     "ADMIN_TASKS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: An ECS task's marker, and what the launcher sets in every task it starts.
+ECS = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/abc"}
+LAUNCHED = {**ECS, "ADMIN_TASK_ACTOR": "octocat", "ADMIN_TASK_RUN_ID": "4242-1",
+            "ADMIN_TASK_REASON": "first admin"}
 
 
 def _sqlalchemy_url(url: str) -> str:

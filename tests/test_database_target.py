@@ -1,4 +1,5 @@
-"""Which database a command writes to: explicit URL, ECS refusal, local default."""
+"""Which database a command writes to: explicit URL, parts, ECS refusal, local default;
+every configuration mistake is exit 2 before any connection; the run context in ECS."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.conftest import Database, run_process
+from tests.conftest import LAUNCHED, PROJECT_ROOT, Database, run_process
 
-ECS = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/abc"}
+CLOSED_PORT = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "1", "DATABASE_USER": "seeder"}
 
 
 def test_without_database_url_a_developer_gets_a_local_sqlite_file(
@@ -31,7 +33,7 @@ def test_inside_ecs_a_missing_database_url_is_refused(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for command in (["init-db"], ["seed-admin", "--email", "me@example.com"]):
-        run = cli(command, ECS)
+        run = cli(command, LAUNCHED)
         assert run.code == 2
         assert "refusing to fall back to a local SQLite file" in run.result["error"]
     assert list(tmp_path.iterdir()) == []
@@ -58,27 +60,83 @@ def test_postgres_scheme_and_url_parts_reach_the_same_server(
     assert [u["email"] for u in postgres_database.rows("users")] == ["one@example.com"]
 
 
-def test_database_parts_require_user_and_password(cli: Any) -> None:
-    run = cli(["seed-admin", "--email", "me@example.com"], {"DATABASE_HOST": "db.internal", **ECS})
+def test_database_parts_require_a_user(cli: Any) -> None:
+    run = cli(["seed-admin", "--email", "me@example.com"], {"DATABASE_HOST": "db.internal", **LAUNCHED})
     assert run.code == 2
-    assert "DATABASE_USER, DATABASE_PASSWORD" in run.result["error"]
+    assert run.stderr.splitlines() == [
+        "admin-tasks: DATABASE_HOST is set but DATABASE_USER is not: set it (and DATABASE_PASSWORD "
+        "unless the server trusts this client), or DATABASE_URL instead"]
 
 
-def test_run_context_defaults_locally(sqlite_database: Database, cli: Any) -> None:
-    assert cli(["init-db"], sqlite_database.env()).code == 0
-    env = {"DATABASE_URL": sqlite_database.url}
+def test_database_parts_without_a_password_reach_a_trust_server(
+    postgres_database: Database, cli: Any,
+) -> None:
+    assert cli(["init-db"], postgres_database.env()).code == 0
+    server = make_url(postgres_database.url)
+    env = {"PATH": os.environ["PATH"], "ADMIN_TASK_ACTOR": "tester", "ADMIN_TASK_RUN_ID": "run-1",
+           "DATABASE_HOST": server.host or "", "DATABASE_PORT": str(server.port or 5432),
+           "DATABASE_NAME": server.database or "", "DATABASE_USER": server.username or "",
+           "DATABASE_SSLMODE": "disable", "PGOPTIONS": str(server.query["options"])}
+
+    run = run_process(["seed-admin", "--email", "parts@example.com"], env, cwd=PROJECT_ROOT)
+
+    assert run.code == 0, run.stderr
+    assert [u["email"] for u in postgres_database.rows("users")] == ["parts@example.com"]
+
+
+def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(
+    postgres_url: str, cli: Any,
+) -> None:
+    server = make_url(postgres_url)
+    if server.query.get("sslmode") or server.host != "127.0.0.1":
+        pytest.skip("needs the local test server, which has no TLS")
+    env = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": str(server.port or 5432),
+           "DATABASE_USER": server.username or "", "ADMIN_TASK_ACTOR": "t", "ADMIN_TASK_RUN_ID": "r"}
+
     run = cli(["seed-admin", "--email", "me@example.com"], env)
-    audit = run.result["audit"]
-    assert (audit["runId"], audit["reason"]) == ("local", "")
-    assert audit["actor"] not in ("", "tester")
+
+    assert run.code == 4 and run.result["outcome"] == "error"
+    assert run.stderr.splitlines() == [
+        f"admin-tasks: database postgresql+psycopg://{server.username}@127.0.0.1:{server.port or 5432}"
+        "/postgres?sslmode=require failed: connection failed: connection to server at "
+        f'"127.0.0.1", port {server.port or 5432} failed: server does not support SSL, but SSL '
+        "was required (the server has no TLS: for a local server set DATABASE_SSLMODE=disable, "
+        "or add ?sslmode=disable to DATABASE_URL); nothing was changed"]
 
 
-def test_a_control_character_in_the_run_context_is_invalid(sqlite_database: Database, cli: Any) -> None:
-    assert cli(["init-db"], sqlite_database.env()).code == 0
-    run = cli(["seed-admin", "--email", "me@example.com"],
-              sqlite_database.env(ADMIN_TASK_REASON="line\nbreak"))
-    assert run.code == 2 and "reason" in run.result["error"]
-    assert sqlite_database.rows("users") == []
+@pytest.mark.parametrize(("env", "message"), [
+    ({**CLOSED_PORT, "DATABASE_SSLMODE": "bogus"},
+     "DATABASE_SSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full, "
+     "got 'bogus'"),
+    ({**CLOSED_PORT, "DATABASE_SSLMODE": "REQUIRE"},
+     "DATABASE_SSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full, "
+     "got 'REQUIRE'"),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?sslmode=bogus"},
+     "DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca, "
+     "verify-full, got 'bogus'"),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?sslmode=require&sslmode=disable"},
+     "DATABASE_URL's sslmode must be one of disable, allow, prefer, require, verify-ca, "
+     "verify-full, got 'require,disable'"),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?password=hunter2"},
+     "DATABASE_URL has a password query parameter: put the password in the URL's user part "
+     "instead (percent-encoded)"),
+    ({**CLOSED_PORT, "DATABASE_HOST": ""},
+     "DATABASE_HOST is set but empty: give it a value, or unset it"),
+    ({"DATABASE_URL": ""}, "DATABASE_URL is set but empty: give it a value, or unset it"),
+    ({**CLOSED_PORT, "DATABASE_PASSWORD": ""},
+     "DATABASE_PASSWORD is set but empty: give it a value, or unset it"),
+    ({**CLOSED_PORT, "DATABASE_NAME": ""},
+     "DATABASE_NAME is set but empty: give it a value, or unset it"),
+])
+def test_database_configuration_mistakes_are_invalid_before_connecting(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str,
+) -> None:
+    """Exit 2, not the 4 a connection to the closed port would give; no local SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    run = cli(["seed-admin", "--email", "me@example.com"], env)
+    assert run.code == 2 and run.result["outcome"] == "invalid"
+    assert run.stderr.splitlines() == [f"admin-tasks: {message}"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_real_process_prints_one_json_line_last_and_logs_to_stderr(
