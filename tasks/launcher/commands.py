@@ -27,10 +27,10 @@ from tasks.launcher.request import (
     actor_from,
     build_request,
     check_inputs,
-    load_launch_settings,
     started_by,
     stop_reason,
 )
+from tasks.launcher.settings_input import load_launch_settings
 from tasks.launcher.start import start
 from tasks.launcher.summary import result_line_from
 from tasks.launcher.watch import Ending, Watch
