@@ -27,6 +27,7 @@ from tasks.launcher.results import (
     failure_description,
 )
 from tasks.launcher.settings_input import load_launch_settings
+from tasks.validation import validate_environment_name
 
 if TYPE_CHECKING:
     from tasks.launcher.aws import Clients
@@ -101,6 +102,7 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
 def stop_run(args: argparse.Namespace, environ: Mapping[str, str],
              runtime: Runtime) -> LauncherResult:
     """Stop every task the run started that ECS still has running (the cancel backstop)."""
+    validate_environment_name(args.environment)
     settings = load_launch_settings(args.settings, environ, args.environment)
     if not args.run_id:
         raise InvalidInput("--run-id is empty: pass GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT")

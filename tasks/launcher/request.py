@@ -19,7 +19,7 @@ from tasks.context import RunContext, context_from_environment, local_user
 from tasks.errors import InvalidInput
 from tasks.launcher.settings_input import load_launch_settings
 from tasks.settings import LaunchSettings, TaskSettings
-from tasks.validation import validate_reason
+from tasks.validation import validate_environment_name, validate_reason
 
 STARTED_BY_PREFIX = "admin-tasks/"
 MAX_STARTED_BY = 128
@@ -153,6 +153,7 @@ class CheckedInputs:
 def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
                  timeout: int | None, environ: Mapping[str, str]) -> CheckedInputs:
     """Every exit-2 check that needs neither the launch settings nor AWS (``run --check``)."""
+    validate_environment_name(environment)
     entry = get_task(task_name)
     if not entry.enabled_in(environment):
         raise InvalidInput(f"task {entry.name} is not enabled in {environment} "
