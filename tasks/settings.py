@@ -8,10 +8,11 @@ with :func:`parse_settings`. One schema, so the two cannot drift apart.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS
 from tasks.errors import InvalidInput
@@ -30,6 +31,13 @@ SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 _LOG_GROUP = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+#: A settings document is a few KiB; anything past this is not one (and is not read whole).
+MAX_SETTINGS_BYTES = 1 << 20
+#: Deeper than any document here; far below where Python's json would recurse too deep.
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
 _TOP_KEYS = {"environment", "region", "cluster", "subnets", "securityGroups", "assignPublicIp",
              "logGroup", "tasks"}
 _TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds"}
@@ -155,10 +163,65 @@ def parse_settings(document: object) -> LaunchSettings:
     )
 
 
+def _nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest, brackets inside strings not counted: at least as
+    deep as Python's json recurses on ``text``, valid or not."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key[:60]!r} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _integer(digits: str) -> int:
+    count = len(digits.lstrip("-"))
+    if count > MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number has {count} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(digits)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """``json.loads`` for text from outside: raise ValueError (saying why) for what is not
+    JSON although Python accepts it (NaN, Infinity, a key twice in one object) and for
+    what would crash it (nesting past ``max_depth``, numbers of thousands of digits)."""
+    if _nesting_depth(text) > max_depth:
+        raise ValueError(f"arrays and objects nest deeper than {max_depth} levels")
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_integer,
+                      parse_float=_finite, parse_constant=_no_constant)
+
+
+def too_large(source: str) -> InvalidInput:
+    return InvalidInput(f"launch settings from {source} are larger than "
+                        f"{MAX_SETTINGS_BYTES >> 20} MiB: that is not a launch settings "
+                        "document (`pulumi stack output launchSettings`)")
+
+
 def load_settings(text: str, source: str) -> LaunchSettings:
     """Parse the JSON text of ``source`` (the variable or file it came from)."""
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise too_large(source)
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = strict_json(text)
+    except ValueError as error:
         raise InvalidInput(f"launch settings from {source} are not valid JSON ({error})") from None
     return parse_settings(document)

@@ -17,7 +17,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
-from tasks.errors import AdminTaskError
+from tasks.launcher.results import AwsCallFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -44,12 +44,6 @@ def make_clients(region: str, session: boto3.session.Session | None = None) -> C
     session = session or boto3.session.Session()
     return Clients(ecs=session.client("ecs", config=config),
                    logs=session.client("logs", config=config))
-
-
-class AwsCallFailed(AdminTaskError):
-    """An AWS call failed after botocore's retries (exit 1)."""
-
-    outcome = "aws-error"
 
 
 def error_code(error: ClientError) -> str:

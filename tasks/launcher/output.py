@@ -20,7 +20,11 @@ class Printer:
         self.line(f"{timestamp(self._clock.now())} {text}")
 
     def line(self, text: str) -> None:
-        self._out.write(text + "\n")
+        """Write ``text`` as it is; what the stream cannot encode (a container's lone
+        surrogate, say) is written as a backslash escape instead of failing."""
+        encoding = getattr(self._out, "encoding", None) or "utf-8"
+        safe = text.encode(encoding, "backslashreplace").decode(encoding)
+        self._out.write(safe + "\n")
         self._out.flush()
 
 

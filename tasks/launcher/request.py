@@ -12,42 +12,21 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, get_task
 from tasks.context import RunContext, context_from_environment, local_user
 from tasks.errors import InvalidInput
-from tasks.settings import LaunchSettings, TaskSettings, load_settings
-from tasks.validation import validate_reason
+from tasks.launcher.settings_input import load_launch_settings
+from tasks.settings import LaunchSettings, TaskSettings
+from tasks.validation import validate_environment_name, validate_reason
 
-SETTINGS_VARIABLE = "ADMIN_TASKS_SETTINGS"
 STARTED_BY_PREFIX = "admin-tasks/"
 MAX_STARTED_BY = 128
 MAX_TAG_VALUE = 256
 MAX_STOP_REASON = 255
 _NOT_STARTED_BY = re.compile(r"[^A-Za-z0-9_-]")
 _NOT_TAG_VALUE = re.compile(r"[^\w .:/=+@-]")
-
-
-def load_launch_settings(settings_file: str | None, environ: Mapping[str, str],
-                         environment: str) -> LaunchSettings:
-    """The settings from ``--settings FILE`` or ADMIN_TASKS_SETTINGS, for ``environment``."""
-    if settings_file:
-        try:
-            text, source = Path(settings_file).read_text("utf-8"), settings_file
-        except OSError as error:
-            raise InvalidInput(f"cannot read launch settings {settings_file}: {error.strerror}") from None
-    elif environ.get(SETTINGS_VARIABLE):
-        text, source = environ[SETTINGS_VARIABLE], SETTINGS_VARIABLE
-    else:
-        raise InvalidInput(f"no launch settings: set {SETTINGS_VARIABLE} or pass --settings FILE "
-                           "(`pulumi stack output launchSettings`)")
-    settings = load_settings(text, source)
-    if settings.environment != environment:
-        raise InvalidInput(f"the launch settings from {source} are for {settings.environment}, "
-                           f"not {environment}: use that environment's ADMIN_TASKS_SETTINGS")
-    return settings
 
 
 def started_by(run_id: str) -> str:
@@ -174,6 +153,7 @@ class CheckedInputs:
 def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
                  timeout: int | None, environ: Mapping[str, str]) -> CheckedInputs:
     """Every exit-2 check that needs neither the launch settings nor AWS (``run --check``)."""
+    validate_environment_name(environment)
     entry = get_task(task_name)
     if not entry.enabled_in(environment):
         raise InvalidInput(f"task {entry.name} is not enabled in {environment} "

@@ -15,9 +15,10 @@ from typing import Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.errors import TaskFailedToStart
-from tasks.launcher.aws import AwsCallFailed, Clients, aws_failure, may_have_been_done
+from tasks.launcher.aws import Clients, aws_failure, may_have_been_done
 from tasks.launcher.output import Printer
 from tasks.launcher.request import LaunchRequest
+from tasks.launcher.results import AwsCallFailed
 from tasks.launcher.summary import console_url
 
 # ListTasks is eventually consistent: a task accepted a moment ago may not be listed yet.

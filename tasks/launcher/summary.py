@@ -9,18 +9,25 @@ from typing import Any
 from urllib.parse import quote
 
 from tasks.launcher.clock import duration
+from tasks.settings import strict_json
+
+#: The task package's result line is well under 4 KiB; a longer line is printed, not parsed.
+MAX_RESULT_LINE = 64 * 1024
 
 
 def result_line_from(text: str) -> dict[str, Any] | None:
-    """The container's JSON result line (an object with ``ok``), or None for any other line."""
+    """The container's JSON result line (one object with a boolean ``ok``), or None for any
+    other line, whatever it holds: only a bounded, strictly valid JSON object is parsed."""
+    if len(text) > MAX_RESULT_LINE:
+        return None
     stripped = text.strip()
-    if not stripped.startswith("{"):
+    if not (stripped.startswith("{") and stripped.endswith("}")):
         return None
     try:
-        value = json.loads(stripped)
-    except json.JSONDecodeError:
+        value = strict_json(stripped)
+    except ValueError:
         return None
-    return value if isinstance(value, dict) and "ok" in value else None
+    return value if isinstance(value, dict) and isinstance(value.get("ok"), bool) else None
 
 
 def console_url(region: str, cluster_arn: str, task_arn: str) -> str:
@@ -90,5 +97,6 @@ def render_summary(report: RunReport) -> str:
 
 
 def append_summary(path: str, report: RunReport) -> None:
-    with Path(path).open("a", encoding="utf-8") as summary:
+    # A container's line may hold lone surrogates: written escaped, never an error.
+    with Path(path).open("a", encoding="utf-8", errors="backslashreplace") as summary:
         summary.write(render_summary(report))

@@ -23,6 +23,7 @@ from tasks import cli
 from tasks.catalog import CATALOG
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
+from tasks.launcher.results import OUTCOMES
 
 REGION = "eu-west-1"
 ENVIRONMENT = "staging"
@@ -236,7 +237,19 @@ class Launcher:
         env = {**GITHUB, "ADMIN_TASKS_SETTINGS": json.dumps(self.world.settings), **environ}
         code = cli.main(list(argv), {k: v for k, v in env.items() if v != ""})
         captured = self.capsys.readouterr()
-        return Launch(code, captured.out.splitlines(), captured.err)
+        launch = Launch(code, captured.out.splitlines(), captured.err)
+        check_outcome(launch)
+        return launch
+
+
+def check_outcome(launch: Launch) -> None:
+    """Every run of every test ends with a documented outcome and that outcome's exit code."""
+    outcomes = {outcome.name: outcome.exit_code for outcome in OUTCOMES}
+    name = launch.result["outcome"]
+    assert name in outcomes, f"undocumented outcome {name!r}: add it to tasks/launcher/results.py"
+    expected = outcomes[name]
+    assert launch.exit_code == expected if expected is not None else launch.exit_code != 0
+    assert launch.result["ok"] is (launch.exit_code == 0)
 
 
 @pytest.fixture

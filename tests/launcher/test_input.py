@@ -150,3 +150,20 @@ def test_a_retried_request_carries_the_same_client_token(launch: Launcher) -> No
 
     assert first.operator_lines == again.operator_lines
     assert first.operator_lines != next_attempt.operator_lines
+
+
+@pytest.mark.parametrize("environment", ["", "bad env!", "Staging", "-staging", "a" * 33])
+@pytest.mark.parametrize("mode", [("run", "seed-admin", *EMAIL, *REASON, "--check"),
+                                  ("run", "seed-admin", *EMAIL, *REASON, "--dry-run"),
+                                  ("run", "seed-admin", *EMAIL, *REASON),
+                                  ("stop", "--run-id", "4242-1")],
+                         ids=["check", "dry-run", "run", "stop"])
+def test_an_environment_name_the_stack_would_refuse_exits_2(
+        launch: Launcher, world: World, mode: tuple[str, ...], environment: str) -> None:
+    run = launch(*mode, f"--environment={environment}")
+
+    message = (f"environment name {environment!r} is not valid: use 1-32 lower-case letters, "
+               "digits and inner hyphens, starting with a letter (e.g. staging, prod)")
+    assert (run.exit_code, run.stderr) == (2, f"admin-tasks: {message}\n")
+    assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False, "error": message}
+    assert world.clients_made == []

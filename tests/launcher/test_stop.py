@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.launcher.conftest import Launcher, World
+from tests.launcher.outages import Outage, access_denied, inject
 
 STOP = ("stop", "--run-id", "4242-1", "--environment", "staging")
 
@@ -47,3 +50,39 @@ def test_stop_refuses_settings_for_another_environment(launch: Launcher, world: 
 
     assert run.exit_code == 2
     assert world.clients_made == []
+
+
+def test_a_stop_that_fails_does_not_keep_the_others_running_and_exits_1(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = [start_task(world, "admin-tasks/4242-1") for _ in range(3)]
+    inject(world, monkeypatch, Outage("StopTask", access_denied, times=1))
+
+    run = launch(*STOP)
+
+    lines = [line.split(" ", 1)[1] for line in run.operator_lines]
+    failed = lines[0].removeprefix("could not stop ").split(": ", 1)[0]
+    error = "An error occurred (AccessDeniedException) when calling the StopTask operation: no"
+    reason = "admin-tasks: the workflow run was cancelled; stopped by alice (run 4242-1)"
+    stopped = [arn for arn in started if arn != failed]
+    assert failed in started
+    assert lines == [f"could not stop {failed}: {error}",
+                     *(f"stopped {arn} ({reason})" for arn in stopped)]
+    assert {task.task_arn: task.last_status for task in world.tasks()} == {
+        failed: "RUNNING", **{arn: "STOPPED" for arn in stopped}}
+    message = (f"could not stop 1 of 3 task(s) of run 4242-1: {failed} ({error}); stop them in "
+               "the ECS console, or run this command again")
+    assert (run.exit_code, run.stderr) == (1, f"admin-tasks: {message}\n")
+    assert run.result == {"ok": False, "outcome": "aws-error", "wasNew": False, "error": message,
+                          "stopped": stopped, "notStopped": [failed]}
+
+
+def test_stop_that_may_not_list_the_tasks_exits_1_with_one_line(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    inject(world, monkeypatch, Outage("ListTasks", access_denied, times=1))
+
+    run = launch(*STOP)
+
+    assert (run.exit_code, run.result["outcome"]) == (1, "aws-error")
+    assert run.stderr == ("admin-tasks: ecs:ListTasks failed: AccessDeniedException: no (the role "
+                          "from ADMIN_TASKS_ROLE_ARN may not do this: check the stack's launcher "
+                          "policy for this environment)\n")

@@ -59,8 +59,8 @@ def test_describe_tasks_unreachable_for_two_minutes_gives_up_without_stopping_th
         f'giving up: ecs:DescribeTasks has failed for 2m 00s (Read timeout on endpoint URL: '
         f'"{ECS_URL}"); the task was not stopped and may still be running')
     assert run.stderr == (f"admin-tasks: lost contact with {arn} (ecs:DescribeTasks kept "
-                          "failing); the task may still be running: check the ECS console, or "
-                          f"stop it with: {STOP_HINT}\n")
+                          "failing); the task was not stopped and may still be running: check the "
+                          f"ECS console, or stop it with: {STOP_HINT}\n")
     assert run.result["outcome"] == "lost-contact"
     assert summary.read_text(encoding="utf-8").startswith(
         "### Admin task `seed-admin` on `staging`: lost-contact\n")
@@ -84,20 +84,34 @@ def test_log_reads_timing_out_are_reported_once_and_no_line_is_lost(
     assert "StopTask" not in world.calls
 
 
-def test_a_launcher_bug_while_following_still_writes_the_summary_and_stops_the_task(
+def test_a_launcher_bug_while_following_leaves_the_task_running_and_says_how_to_stop_it(
         launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(watch_module.TaskState, "from_description", broken)
+    launch.clock.at(2, lambda: monkeypatch.setattr(watch_module.TaskState, "from_description",
+                                                   broken))
     summary = tmp_path / "summary.md"
 
-    with pytest.raises(RuntimeError, match="a bug"):
-        launch(*SEED, GITHUB_STEP_SUMMARY=str(summary))
+    run = launch(*SEED, GITHUB_STEP_SUMMARY=str(summary))
 
-    assert world.task().last_status == "STOPPED"
-    assert summary.read_text(encoding="utf-8").startswith(
-        "### Admin task `seed-admin` on `staging`: launcher-error\n")
+    arn = world.task().task_arn
+    failure = "RuntimeError at tasks/launcher/watch.py:"
+    assert run.exit_code == 1
+    assert world.task().last_status == "RUNNING"
+    assert "StopTask" not in world.calls
+    assert statuses(run.operator_lines)[-1].startswith(f"the launcher failed ({failure}")
+    assert statuses(run.operator_lines)[-1].endswith(
+        ": a bug); the task was not stopped and may still be running")
+    assert run.stderr.startswith(f"admin-tasks: the launcher failed while following {arn} "
+                                 f"({failure}")
+    assert run.stderr.endswith(": a bug); the task was not stopped and may still be running: "
+                               f"check the ECS console, or stop it with: {STOP_HINT}\n")
+    assert run.stderr.count("\n") == 1
+    assert run.result["outcome"] == "launcher-error"
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("### Admin task `seed-admin` on `staging`: launcher-error\n")
+    assert "| Final status | RUNNING |" in text and "| Exit code | `1` |" in text
 
 
 def test_a_run_task_answer_lost_after_ecs_started_the_task_is_followed(

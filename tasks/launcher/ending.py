@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import AdminTaskError, Cancelled, TaskFailedToStart, TaskTimedOut
 from tasks.launcher.clock import duration
 from tasks.launcher.request import LaunchRequest
+from tasks.launcher.results import (
+    FAILED,
+    SUCCEEDED,
+    LauncherFailed,
+    LauncherResult,
+    Outcome,
+    TaskLost,
+    TaskUnwatched,
+)
 from tasks.launcher.summary import RunReport, append_summary
 from tasks.launcher.watch import Ending, TaskState, Watch
-
-
-@dataclass(frozen=True)
-class LauncherResult:
-    """A finished launcher command: its JSON result line, exit code and closing message."""
-
-    line: dict[str, Any]
-    exit_code: int
-    message: str
-
-
-class TaskLost(AdminTaskError):
-    """DescribeTasks kept answering MISSING: ECS no longer knows the task (exit 1)."""
-
-    outcome = "lost"
-
 
 _HINTS = (
     ("secret", "the execution role could not read a secret the task definition references: "
@@ -57,18 +49,6 @@ def _failed_to_start(request: LaunchRequest, watch: Watch, state: TaskState) -> 
     return TaskFailedToStart(f"{request.entry.name} never ran its container: {detail}")
 
 
-class TaskUnwatched(AdminTaskError):
-    """DescribeTasks kept failing: the launcher gave up following a task it did not stop."""
-
-    outcome = "lost-contact"
-
-
-class LauncherFailed(AdminTaskError):
-    """The launcher itself failed while following the task (exit 1)."""
-
-    outcome = "launcher-error"
-
-
 def _stopped_or_not(request: LaunchRequest, watch: Watch) -> str:
     if watch.stop_error is None:
         return "the task was stopped"
@@ -76,7 +56,8 @@ def _stopped_or_not(request: LaunchRequest, watch: Watch) -> str:
             f"{request.stop_command}")
 
 
-def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending) -> AdminTaskError | None:
+def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending,
+                  failure: str) -> AdminTaskError | None:
     state = watch.state
     if ending == "timeout":
         return TaskTimedOut(f"{request.entry.name} ran past its timeout of "
@@ -84,12 +65,14 @@ def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending) -> Admin
     if ending == "cancelled":
         return Cancelled(f"cancelled by {watch.cancellation.signal_name}; "
                          f"{_stopped_or_not(request, watch)}")
+    unstopped = ("the task was not stopped and may still be running: check the ECS console, or "
+                 f"stop it with: {request.stop_command}")
     if ending == "unreachable":
         return TaskUnwatched(f"lost contact with {watch.task_arn} (ecs:DescribeTasks kept "
-                             "failing); the task may still be running: check the ECS console, "
-                             f"or stop it with: {request.stop_command}")
+                             f"failing); {unstopped}")
     if ending == "crashed":
-        return LauncherFailed(f"the launcher failed while following {watch.task_arn}")
+        return LauncherFailed(f"the launcher failed while following {watch.task_arn} "
+                              f"({failure}); {unstopped}")
     if ending == "lost" or state is None:
         return TaskLost(f"ECS lost track of {watch.task_arn}: check the ECS console")
     if state.exit_code is None:
@@ -97,28 +80,41 @@ def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending) -> Admin
     return None
 
 
+def _summarise(path: str, request: LaunchRequest, watch: Watch, outcome: Outcome, exit_code: int,
+               result: dict[str, Any] | None, duration_seconds: float) -> None:
+    """Append the job summary; failing to write it changes neither the ending nor the code."""
+    report = RunReport(
+        task=request.entry.name, environment=request.settings.environment,
+        actor=request.context.actor, reason=request.context.reason,
+        run_id=request.context.run_id, region=request.settings.region,
+        cluster=request.settings.cluster, task_arn=watch.task_arn, outcome=outcome.name,
+        final_status=watch.state.describe() if watch.state else "MISSING", exit_code=exit_code,
+        duration_seconds=duration_seconds, result=result)
+    try:
+        append_summary(path, report)
+    except OSError as error:
+        watch.printer.status(f"could not write the job summary to {path}: "
+                             f"{error.strerror or error}")
+
+
 def finish(request: LaunchRequest, watch: Watch, ending: Ending, result: dict[str, Any] | None,
-           environ: Mapping[str, str], *, duration_seconds: float) -> LauncherResult:
-    """Write the job summary, then return the container's exit code or raise the launcher's."""
-    error = _ending_error(request, watch, ending)
+           environ: Mapping[str, str], *, duration_seconds: float,
+           failure: str = "") -> LauncherResult:
+    """Write the job summary, then return the container's exit code or raise the launcher's.
+    ``failure`` says what went wrong when the launcher itself failed (``crashed``)."""
+    error = _ending_error(request, watch, ending, failure)
     state = watch.state
     if error is not None:
-        exit_code = error.exit_code
+        outcome, exit_code = Outcome.of(type(error)), error.exit_code
     else:
         exit_code = state.exit_code if state is not None and state.exit_code is not None else 0
-    outcome = error.outcome if error else ("succeeded" if exit_code == 0 else "failed")
+        outcome = SUCCEEDED if exit_code == 0 else FAILED
     summary_path = environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        append_summary(summary_path, RunReport(
-            task=request.entry.name, environment=request.settings.environment,
-            actor=request.context.actor, reason=request.context.reason,
-            run_id=request.context.run_id, region=request.settings.region,
-            cluster=request.settings.cluster, task_arn=watch.task_arn, outcome=outcome,
-            final_status=state.describe() if state else "MISSING", exit_code=exit_code,
-            duration_seconds=duration_seconds, result=result))
+        _summarise(summary_path, request, watch, outcome, exit_code, result, duration_seconds)
     if error is not None:
         raise error
-    line = {"ok": exit_code == 0, "outcome": outcome, "wasNew": bool(result and result.get("wasNew")),
-            "exitCode": exit_code, "taskArn": watch.task_arn, "result": result}
-    return LauncherResult(line, exit_code, f"{request.entry.name} on "
-                          f"{request.settings.environment} exited with code {exit_code}")
+    return LauncherResult.of(outcome, f"{request.entry.name} on {request.settings.environment} "
+                             f"exited with code {exit_code}", exit_code=exit_code,
+                             was_new=bool(result and result.get("wasNew")), exitCode=exit_code,
+                             taskArn=watch.task_arn, result=result)

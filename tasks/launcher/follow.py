@@ -1,0 +1,93 @@
+"""Start one validated request on ECS and stay with the task until it ends.
+
+Cancellation (SIGINT, SIGTERM, SIGHUP) and the timeout stop the task. A failure of the
+launcher itself never does: a migration stopped half-way is worse than one left to
+finish, so the launcher says the task may still be running, how to stop it, writes the
+summary and exits 1 (``launcher-error``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tasks.errors import AdminTaskError
+from tasks.launcher.cancel import Cancellation, cancel_on_signals
+from tasks.launcher.ending import finish
+from tasks.launcher.logtail import LogTail
+from tasks.launcher.output import Printer, workflow_commands_paused
+from tasks.launcher.request import LaunchRequest, stop_reason
+from tasks.launcher.results import STARTED, LauncherFailed, LauncherResult, failure_description
+from tasks.launcher.start import start
+from tasks.launcher.summary import result_line_from
+from tasks.launcher.watch import Ending, Watch
+
+if TYPE_CHECKING:
+    from tasks.launcher.aws import Clients
+    from tasks.launcher.commands import Runtime
+
+
+class Transcript:
+    """Prints the container's lines and keeps its JSON result line for the summary."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.result: dict[str, Any] | None = None
+
+    def emit(self, text: str) -> None:
+        self.printer.line(text)
+        self.result = result_line_from(text) or self.result
+
+
+def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, str], *,
+                wait: bool) -> LauncherResult:
+    clients = runtime.clients(request.settings.region)
+    printer = Printer(runtime.out, runtime.clock)
+    began = runtime.clock.monotonic()
+    with cancel_on_signals(Cancellation()) as cancellation:
+        task_arn = _start(request, clients, printer,
+                          lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
+        if not wait:
+            return LauncherResult.of(STARTED, f"started {task_arn}; not waiting", was_new=True,
+                                     taskArn=task_arn)
+        transcript = Transcript(printer)
+        watch = _watch(request, clients, runtime, task_arn, cancellation, transcript)
+        ending: Ending
+        failure = ""
+        try:
+            with workflow_commands_paused(printer, environ):
+                ending = watch.follow(request.timeout_seconds)
+        except Exception as error:  # the launcher's failure, not the task's: leave it running
+            ending, failure = "crashed", failure_description(error)
+            printer.status(f"the launcher failed ({failure}); the task was not stopped and may "
+                           "still be running")
+        # Still inside the handlers: GitHub's SIGTERM follows SIGINT while this runs.
+        return finish(request, watch, ending, transcript.result, environ, failure=failure,
+                      duration_seconds=runtime.clock.monotonic() - began)
+
+
+def _start(request: LaunchRequest, clients: Clients, printer: Printer,
+           sleep: Callable[[float], None]) -> str:
+    try:
+        return start(request, clients, printer, sleep)
+    except AdminTaskError:
+        raise
+    except Exception as error:
+        raise LauncherFailed(
+            f"the launcher failed while starting {request.entry.name} "
+            f"({failure_description(error)}); if ecs:RunTask went out a task may be running: "
+            f"check the ECS console, or stop it with: {request.stop_command}") from None
+
+
+def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
+           cancellation: Cancellation, transcript: Transcript) -> Watch:
+    printer = transcript.printer
+    stream = request.task.log_stream(task_arn.rsplit("/", 1)[-1])
+    tail = LogTail(clients.logs, request.settings.log_group, stream, transcript.emit,
+                   on_error=printer.status, page_size=runtime.log_page_size)
+    return Watch(ecs=clients.ecs, cluster=request.settings.cluster, task_arn=task_arn,
+                 container=request.task.container, tail=tail, printer=printer,
+                 clock=runtime.clock, cancellation=cancellation,
+                 stop_reason=lambda why: stop_reason(why, request.context),
+                 stop_command=request.stop_command,
+                 finished_output=lambda: transcript.result is not None)
