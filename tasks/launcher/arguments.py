@@ -6,6 +6,12 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from tasks.catalog import MAX_TIMEOUT_SECONDS
+
+#: docs/RUNNING.md's flag table says the same (a test compares them).
+TIMEOUT_HELP = (f"stop the task after this many seconds (1 to {MAX_TIMEOUT_SECONDS}) and exit "
+                "124; default: the launch settings' timeoutSeconds for the task")
+
 
 def _add_settings_and_environment(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--environment", required=True,
@@ -22,11 +28,10 @@ def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="a task parameter, e.g. email=you@example.com (repeatable)")
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
-    run.add_argument("--timeout", type=int, metavar="SECONDS",
-                     help="stop the task after this long (default: the catalog's timeout)")
+    run.add_argument("--timeout", type=int, metavar="SECONDS", help=TIMEOUT_HELP)
     run.add_argument("--check", action="store_true",
-                     help="only validate the inputs (task, parameters, reason, timeout); needs "
-                          "no launch settings and calls nothing")
+                     help="only validate the inputs (task, environment name, parameters, "
+                          "reason, timeout); needs no launch settings and calls nothing")
     run.add_argument("--dry-run", action="store_true",
                      help="print the RunTask request as JSON and call nothing")
     run.add_argument("--no-wait", action="store_true",
