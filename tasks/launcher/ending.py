@@ -65,14 +65,15 @@ def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending,
     if ending == "cancelled":
         return Cancelled(f"cancelled by {watch.cancellation.signal_name}; "
                          f"{_stopped_or_not(request, watch)}")
-    unstopped = ("the task was not stopped and may still be running: check the ECS console, or "
-                 f"stop it with: {request.stop_command}")
+    stop_it = f"check the ECS console, or stop it with: {request.stop_command}"
     if ending == "unreachable":
         return TaskUnwatched(f"lost contact with {watch.task_arn} (ecs:DescribeTasks kept "
-                             f"failing); {unstopped}")
+                             f"failing); the task was not stopped and may still be running: "
+                             f"{stop_it}")
     if ending == "crashed":
         return LauncherFailed(f"the launcher failed while following {watch.task_arn} "
-                              f"({failure}); {unstopped}")
+                              f"({failure}); the task was not stopped for this and may still be "
+                              f"running: {stop_it}")
     if ending == "lost" or state is None:
         return TaskLost(f"ECS lost track of {watch.task_arn}: check the ECS console")
     if state.exit_code is None:

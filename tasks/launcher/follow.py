@@ -59,8 +59,8 @@ def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, 
                 ending = watch.follow(request.timeout_seconds)
         except Exception as error:  # the launcher's failure, not the task's: leave it running
             ending, failure = "crashed", failure_description(error)
-            printer.status(f"the launcher failed ({failure}); the task was not stopped and may "
-                           "still be running")
+            printer.status(f"the launcher failed ({failure}); the task was not stopped for "
+                           "this and may still be running")
         # Still inside the handlers: GitHub's SIGTERM follows SIGINT while this runs.
         return finish(request, watch, ending, transcript.result, environ, failure=failure,
                       duration_seconds=runtime.clock.monotonic() - began)

@@ -102,10 +102,11 @@ def test_a_launcher_bug_while_following_leaves_the_task_running_and_says_how_to_
     assert "StopTask" not in world.calls
     assert statuses(run.operator_lines)[-1].startswith(f"the launcher failed ({failure}")
     assert statuses(run.operator_lines)[-1].endswith(
-        ": a bug); the task was not stopped and may still be running")
+        ": a bug); the task was not stopped for this and may still be running")
     assert run.stderr.startswith(f"admin-tasks: the launcher failed while following {arn} "
                                  f"({failure}")
-    assert run.stderr.endswith(": a bug); the task was not stopped and may still be running: "
+    assert run.stderr.endswith(": a bug); the task was not stopped for this and may still be "
+                               "running: "
                                f"check the ECS console, or stop it with: {STOP_HINT}\n")
     assert run.stderr.count("\n") == 1
     assert run.result["outcome"] == "launcher-error"
