@@ -20,23 +20,26 @@ from infra.config_sections import (
     parse_database,
     parse_github,
     parse_network,
-    parse_task_sizes,
-    parse_tasks,
 )
 from infra.config_values import ConfigError, ConfigReader, config_error
 from infra.policy.resource_rules import is_production
-from tasks.catalog import get_task, steps_command
+from infra.task_specs import (
+    TaskSpec,
+    parse_app_task_config,
+    parse_builtin_tasks,
+    parse_task_sizes,
+)
 from tasks.errors import InvalidInput
 from tasks.validation import validate_environment_name
 
 KNOWN_KEYS = {
     "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
     "oidcProviderArn", "reviewers", "minimumReviewers", "canAdminsBypass", "clusterArn",
-    "subnets", "securityGroups", "assignPublicIp", "tasksImage", "appImage", "migrateSteps",
-    "tasks", "logRetentionDays", "databaseSecretArn", "databaseHost", "databasePort",
-    "databaseName", "secretsKmsKeyArn", "secretRecoveryWindowDays", "taskCpu", "taskMemory",
-    "taskSizes",
-    "containerUser", "production",
+    "subnets", "securityGroups", "assignPublicIp", "tasksImage", "appImage", "appTasks",
+    "tasks", "requireApproval", "logRetentionDays", "databaseSecretArn", "databaseHost",
+    "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
+    "secretRecoveryWindowDays", "taskCpu", "taskMemory", "taskSizes", "containerUser",
+    "production",
 }
 
 __all__ = ["ConfigError", "StackConfig", "parse_config"]
@@ -57,14 +60,14 @@ class StackConfig:
     """Cluster, region, account, subnets and security groups the tasks run in."""
     database: DatabaseConfig
     """Where the database credentials come from."""
-    tasks: tuple[str, ...]
-    """Catalog entries that get a task definition in this environment."""
-    tasks_image: str
-    """Image of this repository's task package."""
+    tasks: tuple[TaskSpec, ...]
+    """Every task that gets a task definition: enabled built-ins, then application tasks."""
+    require_approval: bool
+    """Whether the launcher refuses a GitHub run no reviewer approved (always in production)."""
+    tasks_image: str | None
+    """Image of this repository's task package (needed when a built-in task is enabled)."""
     app_image: str | None
-    """The application's image (for `app` catalog entries such as `migrate`)."""
-    migrate_command: tuple[str, ...] | None
-    """Container command of `migrate`, built by `tasks.catalog.steps_command`."""
+    """The application's image, for application tasks (`appTasks`)."""
     log_retention_days: int
     """Retention of the admin log group (guardrail 7)."""
     secrets_kms_key_arn: str | None
@@ -107,17 +110,19 @@ def _image(reader: ConfigReader, key: str, production: bool) -> str:
     return image
 
 
-def _migrate_command(reader: ConfigReader) -> tuple[str, ...]:
-    fix = ('list each step as an argv list, e.g. [["python", "manage.py", "migrate_schemas", '
-           '"--shared", "--noinput"], ["python", "manage.py", "migrate_schemas", "--tenant"]]')
-    try:
-        return tuple(steps_command(reader.steps("migrateSteps", fix)))
-    except InvalidInput as error:
-        raise config_error("migrateSteps", str(error), fix) from None
+def _require_approval(reader: ConfigReader, production: bool) -> bool:
+    required = reader.boolean("requireApproval", default=True)
+    if production and not required:
+        raise config_error("requireApproval", "is false in a production environment",
+                           "remove it: every production run needs a reviewer's approval")
+    return required
 
 
 def _reject_unknown_keys(reader: ConfigReader) -> None:
     """A typo must fail, not silently fall back to a default."""
+    if reader.has("migrateSteps"):
+        raise config_error("migrateSteps", "is no longer read", "declare migrate under appTasks "
+                           "with the same list as its steps (docs/APP-TASKS.md)")
     unknown = reader.unknown_keys(KNOWN_KEYS)
     if unknown:
         close = difflib.get_close_matches(unknown[0].partition(":")[2], KNOWN_KEYS, n=1)
@@ -140,10 +145,10 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     environment = _environment(reader, stack)
     production = _production(reader, environment)
     network = parse_network(reader)
-    tasks = parse_tasks(reader, environment)
-    entries = [get_task(name) for name in tasks]
-    app_needed = any(entry.image == "app" for entry in entries)
-    steps_needed = any(entry.command is None for entry in entries)  # `migrate`: from config
+    built_in, app_tasks = parse_builtin_tasks(reader, environment), parse_app_task_config(reader)
+    if not built_in and not app_tasks:
+        raise config_error("tasks", "is empty and no appTasks are declared",
+                           "enable a built-in task or declare an application task")
     retention = _retention(reader, production)
     github = parse_github(reader, production)
     _check_provider_account(github, network)
@@ -151,15 +156,15 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         environment=environment, production=production,
         github=github, network=network,
         database=parse_database(reader, network),
-        tasks=tasks,
-        tasks_image=_image(reader, "tasksImage", production),
-        app_image=_image(reader, "appImage", production) if app_needed else None,
-        migrate_command=_migrate_command(reader) if steps_needed else None,
+        tasks=(*map(TaskSpec.built_in, built_in), *map(TaskSpec.application, app_tasks)),
+        require_approval=_require_approval(reader, production),
+        tasks_image=_image(reader, "tasksImage", production) if built_in else None,
+        app_image=_image(reader, "appImage", production) if app_tasks else None,
         log_retention_days=retention,
         secrets_kms_key_arn=_kms_key(reader, network),
         secret_recovery_window_days=reader.integer(
             "secretRecoveryWindowDays", 7, 30, "use 7 to 30 days", default=30),
-        task_sizes=parse_task_sizes(reader, tasks),
+        task_sizes=parse_task_sizes(reader, built_in, app_tasks),
         container_user=_container_user(reader),
     )
 

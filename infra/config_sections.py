@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from infra import config_rules as rules
 from infra.config_values import ConfigReader, config_error
-from tasks.catalog import get_task, task_names
-from tasks.errors import InvalidInput
 from tasks.settings import CLUSTER_ARN, REGION, SECURITY_GROUP, SUBNET
 
 MAX_REVIEWERS = 6  # GitHub's limit per environment
@@ -69,6 +68,8 @@ class DatabaseConfig:
     """Database port (only with an existing secret)."""
     name: str | None
     """Database name (only with an existing secret)."""
+    auth: str = "scram-sha-256"
+    """How the server may authenticate the tasks image (ADMIN_TASKS_DATABASE_AUTH)."""
 
 
 def parse_github(reader: ConfigReader, production: bool) -> GithubConfig:
@@ -141,6 +142,9 @@ def parse_network(reader: ConfigReader) -> NetworkConfig:
 
 
 def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConfig:
+    auth = reader.string("databaseAuth", re.compile(r"scram-sha-256|md5"),
+                         "use scram-sha-256, or md5 only for a server whose passwords are "
+                         "still md5 (never cleartext)", default="scram-sha-256")
     arn = reader.optional_string(
         "databaseSecretArn", rules.SECRET_ARN,
         "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or unset it to create one")
@@ -150,7 +154,8 @@ def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConf
         if stray:
             raise config_error(stray[0], "is only used with databaseSecretArn",
                                "remove it: the created secret holds the whole DATABASE_URL")
-        return DatabaseConfig(existing_secret_arn=None, host=None, port=5432, name=None)
+        return DatabaseConfig(existing_secret_arn=None, host=None, port=5432, name=None,
+                              auth=auth)
     match = rules.SECRET_ARN.fullmatch(arn)
     assert match is not None
     rules.check_same_place("databaseSecretArn", match, network.region, network.account)
@@ -158,41 +163,5 @@ def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConf
         existing_secret_arn=arn,
         host=reader.string("databaseHost", rules.HOSTNAME, "set the database endpoint host name"),
         port=reader.integer("databasePort", 1, 65535, "use the database port", default=5432),
-        name=reader.string("databaseName", rules.DATABASE_NAME, "set the database name"))
-
-
-def parse_tasks(reader: ConfigReader, environment: str) -> tuple[str, ...]:
-    if not reader.has("tasks"):
-        return tuple(name for name in task_names() if get_task(name).enabled_in(environment))
-    names = reader.strings("tasks", rules.ANY_TEXT, f"list catalog tasks: {task_names()}")
-    for name in names:
-        try:
-            entry = get_task(name)
-        except InvalidInput as error:
-            raise config_error("tasks", str(error), "remove it or add it to tasks/catalog.py") \
-                from None
-        if not entry.enabled_in(environment):
-            raise config_error("tasks", f"enables {name}, which the catalog does not allow in "
-                               f"{environment}", "remove it from the list")
-    if len(set(names)) != len(names):
-        raise config_error("tasks", "lists a task twice", "list each task once")
-    return names
-
-
-def parse_task_sizes(reader: ConfigReader, tasks: tuple[str, ...]) -> dict[str, tuple[int, int]]:
-    """(cpu, memory) per enabled task: `taskCpu`/`taskMemory`, overridden by `taskSizes`."""
-    cpu = reader.integer("taskCpu", 256, 16384, "use a Fargate CPU size", default=256)
-    memory = reader.integer("taskMemory", 512, 122880, "use a Fargate memory size", default=512)
-    rules.check_fargate_size(cpu, memory)
-    sizes = {name: (cpu, memory) for name in tasks}
-    fix = 'map enabled tasks to Fargate sizes, e.g. {"migrate": {"cpu": 1024, "memory": 2048}}'
-    for name, size in reader.mapping("taskSizes", fix).items():
-        where = f"taskSizes.{name}"
-        if name not in sizes:
-            raise config_error(where, "names a task that is not enabled", fix)
-        if not isinstance(size, dict) or set(size) != {"cpu", "memory"} or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in size.values()):
-            raise config_error(where, f"must be {{cpu, memory}} whole numbers (got {size!r})", fix)
-        rules.check_fargate_size(size["cpu"], size["memory"], f"{where}.cpu", f"{where}.memory")
-        sizes[name] = (size["cpu"], size["memory"])
-    return sizes
+        name=reader.string("databaseName", rules.DATABASE_NAME, "set the database name"),
+        auth=auth)

@@ -14,9 +14,9 @@ from typing import Any
 
 from infra.config_sections import DatabaseConfig
 from infra.naming import LOG_STREAM_PREFIX
-from tasks.catalog import CatalogEntry, SecretInput, SecretName
+from infra.task_specs import TaskSpec
+from tasks.catalog import SecretInput, SecretName, secret_inputs
 
-TASKS_ENTRY_POINT = ("python", "-m", "tasks")
 SCRATCH_VOLUME = "tmp"  # the only writable path: the root filesystem is read-only
 SCRATCH_PATH = "/tmp"  # noqa: S108 -- a per-task Fargate volume, not a shared host directory
 DATABASE: SecretName = "database"
@@ -24,14 +24,10 @@ DATABASE: SecretName = "database"
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """Everything a container definition needs besides the catalog entry."""
+    """Everything a container definition needs besides the task itself."""
 
     image: str
     """Image reference (tasks or application image)."""
-    entry_point: tuple[str, ...]
-    """Overrides the image's ENTRYPOINT so the image cannot change what runs."""
-    command: tuple[str, ...]
-    """Arguments after the entry point."""
     secret_arns: Mapping[str, str]
     """Secret logical name (`database`, `django-superuser`) to ARN."""
     database: DatabaseConfig
@@ -44,12 +40,13 @@ class ContainerSpec:
     """Non-root `uid[:gid]`."""
 
 
-def secret_inputs(entry: CatalogEntry, database: DatabaseConfig) -> tuple[SecretInput, ...]:
-    """The entry's secrets, with DATABASE_URL swapped for user/password of an existing secret."""
+def container_secrets(task: TaskSpec, database: DatabaseConfig) -> tuple[SecretInput, ...]:
+    """The task's secrets, with DATABASE_URL swapped for user/password of an existing secret."""
+    inputs = secret_inputs(task.secrets)
     if database.existing_secret_arn is None:
-        return entry.secrets
+        return inputs
     swapped: list[SecretInput] = []
-    for item in entry.secrets:
+    for item in inputs:
         if item.secret == DATABASE:
             swapped += [SecretInput("DATABASE_USER", DATABASE, "username"),
                         SecretInput("DATABASE_PASSWORD", DATABASE, "password")]
@@ -58,30 +55,35 @@ def secret_inputs(entry: CatalogEntry, database: DatabaseConfig) -> tuple[Secret
     return tuple(dict.fromkeys(swapped))
 
 
-def plain_environment(entry: CatalogEntry, database: DatabaseConfig) -> list[dict[str, str]]:
+def plain_environment(task: TaskSpec, database: DatabaseConfig) -> list[dict[str, str]]:
     """Non-secret settings: where the database is (existing secret only), Python hygiene."""
     values = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
-    uses_database = any(item.secret == DATABASE for item in entry.secrets)
+    uses_database = DATABASE in task.secrets
+    if uses_database and task.image == "tasks":
+        values["ADMIN_TASKS_DATABASE_AUTH"] = database.auth
     if database.existing_secret_arn is not None and uses_database:
         values |= {"DATABASE_HOST": str(database.host), "DATABASE_PORT": str(database.port),
                    "DATABASE_NAME": str(database.name)}
     return [{"name": name, "value": value} for name, value in sorted(values.items())]
 
 
-def container_definition(entry: CatalogEntry, spec: ContainerSpec) -> dict[str, Any]:
+def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
+    # The whole argv is the entry point and the command is empty: RunTask can override
+    # `command` (which would only append arguments, refused by both kinds of task) but
+    # never `entryPoint`.
     return {
-        "name": entry.name,
+        "name": task.name,
         "image": spec.image,
         "essential": True,
-        "entryPoint": list(spec.entry_point),
-        "command": list(spec.command),
+        "entryPoint": list(task.entry_point),
+        "command": [],
         "user": spec.user,
         "readonlyRootFilesystem": True,
-        "environment": plain_environment(entry, spec.database),
+        "environment": plain_environment(task, spec.database),
         "secrets": [
             {"name": item.env_var,
              "valueFrom": f"{spec.secret_arns[item.secret]}:{item.json_key}::"}
-            for item in secret_inputs(entry, spec.database)
+            for item in container_secrets(task, spec.database)
         ],
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH,
                          "readOnly": False}],

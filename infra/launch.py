@@ -6,8 +6,17 @@ from typing import Any
 
 from infra.config import StackConfig
 from infra.naming import LOG_STREAM_PREFIX, log_group_name, task_family
-from tasks.catalog import get_task
+from infra.task_specs import TaskSpec
 from tasks.settings import settings_document
+
+
+def task_entry(environment: str, task: TaskSpec) -> dict[str, Any]:
+    """`tasks.<name>` of the settings: where the task's definition is, what it may be asked."""
+    return {"taskDefinition": task_family(environment, task.name), "container": task.name,
+            "logStreamPrefix": LOG_STREAM_PREFIX, "timeoutSeconds": task.timeout_seconds,
+            "description": task.description, "image": task.image,
+            "steps": [list(step) for step in task.steps],
+            "parameters": {p.name: p.to_document() for p in task.parameters}}
 
 
 def launch_settings(config: StackConfig) -> dict[str, Any]:
@@ -18,11 +27,6 @@ def launch_settings(config: StackConfig) -> dict[str, Any]:
         environment=config.environment, region=network.region, cluster=network.cluster_arn,
         subnets=list(network.subnets), security_groups=list(network.security_groups),
         assign_public_ip=network.assign_public_ip,
-        log_group=log_group_name(config.environment),
-        tasks={
-            name: {"taskDefinition": task_family(config.environment, name), "container": name,
-                   "logStreamPrefix": LOG_STREAM_PREFIX,
-                   "timeoutSeconds": get_task(name).timeout_seconds}
-            for name in config.tasks
-        },
+        log_group=log_group_name(config.environment), require_approval=config.require_approval,
+        tasks={task.name: task_entry(config.environment, task) for task in config.tasks},
     )

@@ -1,8 +1,11 @@
-"""`python -m infra.render_settings STACK`: the launch settings a stack would export.
+"""`python -m infra.render_settings STACK` (or `--environment ENV`): the launch settings
+a stack would export.
 
 What `pulumi stack output launchSettings` prints after `pulumi up`, computed from
-`Pulumi.<STACK>.yaml` alone (no Pulumi CLI, no AWS): for trying the launcher's
-`--dry-run` and `--check` locally, and for reviewing a config change before deploying it.
+`Pulumi.<STACK>.yaml` alone (no Pulumi CLI, no AWS): the workflow's check job renders
+them from the stack files on main to check a request and show it to the reviewer; locally
+they let the launcher's `--dry-run` and `--check` be tried, and a config change be
+reviewed before it is deployed. Needs PyYAML (in the launcher's requirements).
 """
 
 from __future__ import annotations
@@ -37,14 +40,36 @@ def stack_file_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
     return config
 
 
+def stack_of_environment(environment: str, root: Path = ROOT) -> str:
+    """The stack whose config names ``environment`` (its `environment` key, else its name)."""
+    found = []
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if stack_file_config(stack, root).get("admin-tasks:environment", stack) == environment:
+            found.append(stack)
+    if len(found) != 1:
+        raise ConfigError(f"{len(found)} stack files configure environment {environment!r} "
+                          f"({', '.join(found) or 'none'}); exactly one must")
+    return found[0]
+
+
+USAGE = ("usage: python -m infra.render_settings STACK        (reads Pulumi.STACK.yaml)\n"
+         "       python -m infra.render_settings --environment ENV")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or args[0].startswith("-"):
-        print("usage: python -m infra.render_settings STACK   (reads Pulumi.STACK.yaml)",
-              file=sys.stderr)
+    if len(args) == 2 and args[0] == "--environment":
+        args = args[1:]
+        find = True
+    elif len(args) == 1 and not args[0].startswith("-"):
+        find = False
+    else:
+        print(USAGE, file=sys.stderr)
         return 2
     try:
-        settings = launch_settings(parse_config(stack_file_config(args[0]), args[0]))
+        stack = stack_of_environment(args[0]) if find else args[0]
+        settings = launch_settings(parse_config(stack_file_config(stack), stack))
     except (ConfigError, InvalidInput) as error:
         print(f"infra.render_settings: {error}", file=sys.stderr)
         return 2

@@ -15,10 +15,10 @@ from infra.components.launcher_permissions import LauncherPermissions, LauncherP
 from infra.components.task_definitions import AdminTaskDefinitions, AdminTaskDefinitionsArgs
 from infra.config import StackConfig
 from infra.config_rules import ECR_IMAGE
-from infra.containers import TASKS_ENTRY_POINT, ContainerSpec
+from infra.containers import ContainerSpec
 from infra.naming import PROJECT, github_subjects, log_group_name, prefix, task_family
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
-from tasks.catalog import CatalogEntry, get_task
+from infra.task_specs import TaskSpec
 
 
 def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]:
@@ -35,18 +35,18 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         subjects=pulumi.Output.all(owner_id, repository_id).apply(lambda ids: github_subjects(
             config.github.owner, config.github.repository, ids[0], ids[1], env)),
         tags=tags))
-    entries = [get_task(name) for name in config.tasks]
-    secrets = AdminSecrets("secrets", _secrets_args(config, entries, tags))
+    tasks = config.tasks
+    secrets = AdminSecrets("secrets", _secrets_args(config, tasks, tags))
     definitions = AdminTaskDefinitions("admin-tasks", AdminTaskDefinitionsArgs(
-        environment=env, account=network.account, region=network.region, entries=entries,
-        containers={entry.name: _container_spec(config, entry) for entry in entries},
+        environment=env, account=network.account, region=network.region, tasks=tasks,
+        containers={task.name: _container_spec(config, task) for task in tasks},
         secret_arns=secrets.arns, log_retention_days=config.log_retention_days,
         sizes=config.task_sizes,
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
         tags=tags))
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
         role_name=oidc.role_name, cluster_arn=network.cluster_arn,
-        task_definition_arns=[_family_arn(config, entry.name) for entry in entries],
+        task_definition_arns=[_family_arn(config, task.name) for task in tasks],
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
         log_group_arn=definitions.log_group_arn))
     settings_json = json.dumps(settings, sort_keys=True)
@@ -88,9 +88,9 @@ def _github_ids(config: StackConfig, provider: github.Provider,
     return owner_id, repository_id
 
 
-def _secrets_args(config: StackConfig, entries: list[CatalogEntry],
+def _secrets_args(config: StackConfig, tasks: tuple[TaskSpec, ...],
                   tags: dict[str, str]) -> AdminSecretsArgs:
-    needed = sorted({item.secret for entry in entries for item in entry.secrets})
+    needed = sorted({name for task in tasks for name in task.secrets})
     existing = config.database.existing_secret_arn
     return AdminSecretsArgs(
         environment=config.environment,
@@ -100,18 +100,13 @@ def _secrets_args(config: StackConfig, entries: list[CatalogEntry],
         kms_key_arn=config.secrets_kms_key_arn, tags=tags)
 
 
-def _container_spec(config: StackConfig, entry: CatalogEntry) -> ContainerSpec:
-    if entry.command is None:  # the stack supplies it: `migrate`'s steps from config
-        assert config.migrate_command is not None and config.app_image is not None
-        entry_point, command = config.migrate_command[:2], config.migrate_command[2:]
-    else:
-        entry_point, command = TASKS_ENTRY_POINT, entry.command
-    image = config.tasks_image if entry.image == "tasks" else config.app_image
-    assert image is not None
+def _container_spec(config: StackConfig, task: TaskSpec) -> ContainerSpec:
+    image = config.tasks_image if task.image == "tasks" else config.app_image
+    assert image is not None  # parse_config requires the image of every kind it enables
     return ContainerSpec(
-        image=image, entry_point=entry_point, command=command, secret_arns={},
-        database=config.database, log_group=log_group_name(config.environment),
-        region=config.network.region, user=config.container_user)
+        image=image, secret_arns={}, database=config.database,
+        log_group=log_group_name(config.environment), region=config.network.region,
+        user=config.container_user)
 
 
 def _family_arn(config: StackConfig, task: str) -> str:

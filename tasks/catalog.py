@@ -1,38 +1,36 @@
-"""The catalog: the single list of admin tasks.
+"""The catalog: the built-in admin tasks, the commands of this package.
 
-The stack creates one task definition per entry enabled for an environment, the
-launcher validates a request against it, and the workflow's ``task`` choice list must
-equal its names (a test checks). No Pulumi import here: the container and the
+The stack creates one task definition per entry enabled for an environment (and one
+per application task declared in its config, :mod:`tasks.app_tasks`) and puts every
+task's parameters into the launch settings, from which the launcher validates a
+request. The workflow's ``task`` choice list holds these names and every application
+task of the stack files (a test checks). No Pulumi import here: the container and the
 workflow read it too.
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Callable, Sequence
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from tasks.errors import InvalidInput
-from tasks.validation import validate_email
+from tasks.parameters import ParameterSpec
 
 ImageKind = Literal["tasks", "app"]
+SecretName = Literal["database", "django-superuser"]
 
 # The launcher's AWS credentials come from a one-hour role session (the stack's
 # maximum): it must still be able to stop the task and drain its logs at the timeout.
 MAX_TIMEOUT_SECONDS = 3300
-SecretName = Literal["database", "django-superuser"]
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """An operator-supplied value, passed to the container as an environment variable."""
-
-    name: str
-    env_var: str
-    description: str
-    validator: Callable[[str], str]
-    required: bool = True
+DEFAULT_TIMEOUT_SECONDS = 600
+# Task names become task-definition families (admin-tasks-<env>-<task>), container
+# names and workflow choices: one rule for built-in and application tasks.
+TASK_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?")
+# How the task definitions start this package: `-I` makes the interpreter ignore PYTHON*
+# variables and the user site, so no environment override can make it run other code
+# (PYTHONWARNINGS importing a module that runs $BROWSER, say).
+CONTAINER_ENTRY_POINT = ("python", "-I", "-m", "tasks")
 
 
 @dataclass(frozen=True)
@@ -44,69 +42,58 @@ class SecretInput:
     json_key: str
 
 
+# What each of the stack's secrets puts into a container that receives it.
+SECRET_INPUTS: dict[SecretName, tuple[SecretInput, ...]] = {
+    "database": (SecretInput("DATABASE_URL", "database", "url"),),
+    "django-superuser": (
+        SecretInput("DJANGO_SUPERUSER_USERNAME", "django-superuser", "username"),
+        SecretInput("DJANGO_SUPERUSER_EMAIL", "django-superuser", "email"),
+        SecretInput("DJANGO_SUPERUSER_PASSWORD", "django-superuser", "password"),
+    ),
+}
+
+
+def secret_inputs(names: tuple[SecretName, ...]) -> tuple[SecretInput, ...]:
+    return tuple(item for name in names for item in SECRET_INPUTS[name])
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One admin task. ``command`` is None when the stack supplies it (``migrate``)."""
+    """One built-in admin task: a command of this package, run in its image."""
 
     name: str
     description: str
-    image: ImageKind
-    command: tuple[str, ...] | None
-    parameters: tuple[Parameter, ...]
-    secrets: tuple[SecretInput, ...]
-    environments: frozenset[str] | None  # None: every environment
-    timeout_seconds: int
+    command: tuple[str, ...]
+    parameters: tuple[ParameterSpec, ...]
+    secrets: tuple[SecretName, ...]
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    environments: frozenset[str] | None = None  # None: every environment
 
     def enabled_in(self, environment: str) -> bool:
         return self.environments is None or environment in self.environments
 
-    def parameter(self, name: str) -> Parameter:
-        for parameter in self.parameters:
-            if parameter.name == name:
-                return parameter
-        known = ", ".join(p.name for p in self.parameters) or "none"
-        raise InvalidInput(f"task {self.name} has no parameter {name!r} (its parameters: {known})")
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The container's whole argv (its entry point in the task definition)."""
+        return (*CONTAINER_ENTRY_POINT, *self.command)
 
 
-DATABASE_URL = SecretInput("DATABASE_URL", "database", "url")
+EMAIL = ParameterSpec("email", "email", "the admin's email address", "ADMIN_EMAIL")
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="seed-admin",
         description="Make sure an active admin exists for an email (role schema).",
-        image="tasks",
         command=("seed-admin",),
-        parameters=(
-            Parameter("email", "ADMIN_EMAIL", "the admin's email address", validate_email),
-        ),
-        secrets=(DATABASE_URL,),
-        environments=None,
-        timeout_seconds=600,
+        parameters=(EMAIL,),
+        secrets=("database",),
     ),
     CatalogEntry(
         name="seed-superuser",
         description="Make sure a Django superuser exists, from the superuser secret.",
-        image="tasks",
         command=("seed-superuser",),
         parameters=(),
-        secrets=(
-            DATABASE_URL,
-            SecretInput("DJANGO_SUPERUSER_USERNAME", "django-superuser", "username"),
-            SecretInput("DJANGO_SUPERUSER_EMAIL", "django-superuser", "email"),
-            SecretInput("DJANGO_SUPERUSER_PASSWORD", "django-superuser", "password"),
-        ),
-        environments=None,
-        timeout_seconds=600,
-    ),
-    CatalogEntry(
-        name="migrate",
-        description="Run the application's migrations (steps from stack config) in its image.",
-        image="app",
-        command=None,
-        parameters=(),
-        secrets=(DATABASE_URL,),
-        environments=None,
-        timeout_seconds=3000,
+        secrets=("database", "django-superuser"),
     ),
 )
 
@@ -120,16 +107,3 @@ def get_task(name: str) -> CatalogEntry:
         if entry.name == name:
             return entry
     raise InvalidInput(f"unknown task {name!r}: choose one of {', '.join(task_names())}")
-
-
-def steps_command(steps: Sequence[Sequence[str]]) -> list[str]:
-    """A container command that runs each argv step in order and fails on the first error.
-
-    Every argument is shell-quoted, so a step cannot smuggle in ``|| echo`` or ``;``:
-    the shell sees only whole words, and ``set -eux`` echoes each step and stops at the first non-zero exit.
-    """
-    if not steps or any(not step or not all(isinstance(arg, str) and arg for arg in step)
-                        for step in steps):
-        raise InvalidInput("each step must be a non-empty list of non-empty strings")
-    script = "\n".join(["set -eux", *(shlex.join(step) for step in steps)])
-    return ["/bin/sh", "-c", script]

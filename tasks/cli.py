@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from tasks.context import context_from_environment
-from tasks.database import database_errors, make_engine, resolve_target
+from tasks.database import database_errors, make_engine, resolve_target, running_in_ecs
 from tasks.errors import AdminTaskError, InvalidInput
 from tasks.launcher.arguments import add_launcher_commands
 from tasks.outcome import SeedResult, error_line
@@ -158,10 +158,24 @@ def _configure_logging() -> None:
     log.propagate = False
 
 
+def _refuse_command_override(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+    """A task definition's entry point names the command and nothing else; inside ECS any
+    further argument came from a RunTask command override, not from the launcher (which
+    passes every input as an environment override), so the task runs nothing."""
+    if running_in_ecs(environ) and len(argv) > 1:
+        raise InvalidInput(
+            f"refusing to run: a command override added {len(argv) - 1} argument(s) to "
+            f"{argv[0]!r}; inside ECS a task takes its inputs only from the launcher's "
+            "environment overrides"
+        )
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     _configure_logging()
     environ = os.environ if environ is None else environ
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _refuse_command_override(argv, environ)
         args = build_parser().parse_args(argv)
         handler: Handler = args.handler
         result = handler(args, environ)

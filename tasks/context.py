@@ -8,8 +8,10 @@ and is refused rather than audited as ``unknown``/``local``. Elsewhere they defa
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tasks.errors import InvalidInput
 from tasks.validation import validate_reason
@@ -18,6 +20,11 @@ MAX_ACTOR_LENGTH = 255
 MAX_RUN_ID_LENGTH = 128
 ECS_MARKERS = ("ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
 CONTEXT_VARIABLES = ("ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON")
+APPROVED_BY_VARIABLE = "ADMIN_TASK_APPROVED_BY"
+APPROVAL_COMMENT_VARIABLE = "ADMIN_TASK_APPROVAL_COMMENT"
+MAX_APPROVAL_COMMENT_LENGTH = 500
+#: A GitHub login (a user; apps cannot approve an environment).
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,14 @@ class RunContext:
     actor: str
     run_id: str
     reason: str
+    approved_by: tuple[str, ...] | None = None
+    """GitHub logins that approved the run's environment; None: nobody reviewed it."""
+    approval_comment: str | None = None
 
-    def as_metadata(self) -> dict[str, str]:
-        return {"actor": self.actor, "runId": self.run_id, "reason": self.reason}
+    def as_metadata(self) -> dict[str, Any]:
+        return {"actor": self.actor, "runId": self.run_id, "reason": self.reason,
+                "approvedBy": list(self.approved_by) if self.approved_by else None,
+                "approvalComment": self.approval_comment}
 
 
 def running_in_ecs(environ: Mapping[str, str]) -> bool:
@@ -78,4 +90,18 @@ def context_from_environment(environ: Mapping[str, str], reason: str | None = No
         run_id=_bounded("ADMIN_TASK_RUN_ID", given["ADMIN_TASK_RUN_ID"] or "local",
                         MAX_RUN_ID_LENGTH),
         reason=validate_reason(given["ADMIN_TASK_REASON"], required=False),
+        approved_by=approvers_from(environ.get(APPROVED_BY_VARIABLE, "")),
+        approval_comment=_bounded(APPROVAL_COMMENT_VARIABLE, environ.get(
+            APPROVAL_COMMENT_VARIABLE, ""), MAX_APPROVAL_COMMENT_LENGTH) or None,
     )
+
+
+def approvers_from(raw: str) -> tuple[str, ...] | None:
+    """ADMIN_TASK_APPROVED_BY: GitHub logins, comma-separated (empty: not reviewed)."""
+    if not raw:
+        return None
+    logins = tuple(raw.split(","))
+    if not all(GITHUB_LOGIN.fullmatch(login) for login in logins) or len(logins) > 20:
+        raise InvalidInput(f"{APPROVED_BY_VARIABLE} must be GitHub logins separated by commas "
+                           "(the launcher sets it from the run's approvals)")
+    return logins

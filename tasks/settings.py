@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from tasks.catalog import MAX_TIMEOUT_SECONDS
 from tasks.errors import InvalidInput
+from tasks.task_settings import TaskSettings, parse_task
 from tasks.validation import validate_environment_name
 
 # The AWS formats below are shared with the stack config (infra/config_rules.py) and the
@@ -29,8 +29,6 @@ CLUSTER_ARN = re.compile(
 SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
 SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 _LOG_GROUP = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
-_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 #: A settings document is a few KiB; anything past this is not one (and is not read whole).
 MAX_SETTINGS_BYTES = 1 << 20
 #: Deeper than any document here; far below where Python's json would recurse too deep.
@@ -39,21 +37,10 @@ MAX_NUMBER_DIGITS = 100
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 _TOP_KEYS = {"environment", "region", "cluster", "subnets", "securityGroups", "assignPublicIp",
-             "logGroup", "tasks"}
-_TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds"}
+             "logGroup", "requireApproval", "tasks"}
 
-
-@dataclass(frozen=True)
-class TaskSettings:
-    """How to start one catalog task in this environment."""
-
-    task_definition: str
-    container: str
-    log_stream_prefix: str
-    timeout_seconds: int
-
-    def log_stream(self, task_id: str) -> str:
-        return f"{self.log_stream_prefix}/{self.container}/{task_id}"
+__all__ = ["LaunchSettings", "TaskSettings", "load_settings", "parse_settings",
+           "settings_document"]
 
 
 @dataclass(frozen=True)
@@ -67,29 +54,20 @@ class LaunchSettings:
     security_groups: tuple[str, ...]
     assign_public_ip: bool
     log_group: str
+    require_approval: bool
     tasks: Mapping[str, TaskSettings]
-
-    def to_document(self) -> dict[str, Any]:
-        return settings_document(
-            environment=self.environment, region=self.region, cluster=self.cluster,
-            subnets=list(self.subnets), security_groups=list(self.security_groups),
-            assign_public_ip=self.assign_public_ip, log_group=self.log_group,
-            tasks={
-                name: {"taskDefinition": t.task_definition, "container": t.container,
-                       "logStreamPrefix": t.log_stream_prefix, "timeoutSeconds": t.timeout_seconds}
-                for name, t in self.tasks.items()
-            },
-        )
 
 
 def settings_document(*, environment: str, region: str, cluster: str, subnets: list[str],
                       security_groups: list[str], assign_public_ip: bool, log_group: str,
+                      require_approval: bool,
                       tasks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON-ready document (keys in the contract's spelling), validated on the way out."""
     document = {
         "environment": environment, "region": region, "cluster": cluster,
         "subnets": subnets, "securityGroups": security_groups,
         "assignPublicIp": assign_public_ip, "logGroup": log_group,
+        "requireApproval": require_approval,
         "tasks": {name: dict(task) for name, task in tasks.items()},
     }
     parse_settings(document)
@@ -118,23 +96,6 @@ def _ids(document: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> tup
     return tuple(value)
 
 
-def _task(name: str, raw: object) -> TaskSettings:
-    where = f"tasks.{name}."
-    if not isinstance(raw, dict) or set(raw) != _TASK_KEYS:
-        raise _bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(_TASK_KEYS)}")
-    timeout = raw["timeoutSeconds"]
-    if (isinstance(timeout, bool) or not isinstance(timeout, int)
-            or not 60 <= timeout <= MAX_TIMEOUT_SECONDS):
-        raise _bad(f"{where}timeoutSeconds",
-                   f"must be a whole number of seconds from 60 to {MAX_TIMEOUT_SECONDS}")
-    return TaskSettings(
-        task_definition=_string(raw, "taskDefinition", _FAMILY, where),
-        container=_string(raw, "container", _NAME, where),
-        log_stream_prefix=_string(raw, "logStreamPrefix", _NAME, where),
-        timeout_seconds=timeout,
-    )
-
-
 def parse_settings(document: object) -> LaunchSettings:
     """Validate a decoded launch-settings document; raise InvalidInput naming the bad key."""
     if not isinstance(document, dict):
@@ -146,8 +107,9 @@ def parse_settings(document: object) -> LaunchSettings:
         environment = validate_environment_name(str(document["environment"]))
     except InvalidInput as error:
         raise _bad("environment", str(error)) from None
-    if not isinstance(document["assignPublicIp"], bool):
-        raise _bad("assignPublicIp", "must be true or false")
+    for key in ("assignPublicIp", "requireApproval"):
+        if not isinstance(document[key], bool):
+            raise _bad(key, "must be true or false")
     tasks = document["tasks"]
     if not isinstance(tasks, dict) or not tasks:
         raise _bad("tasks", "must map at least one task name to its settings")
@@ -159,7 +121,8 @@ def parse_settings(document: object) -> LaunchSettings:
         security_groups=_ids(document, "securityGroups", SECURITY_GROUP),
         assign_public_ip=document["assignPublicIp"],
         log_group=_string(document, "logGroup", _LOG_GROUP, ""),
-        tasks={str(name): _task(str(name), raw) for name, raw in tasks.items()},
+        require_approval=document["requireApproval"],
+        tasks={str(name): parse_task(str(name), raw, _bad) for name, raw in tasks.items()},
     )
 
 

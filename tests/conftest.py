@@ -32,6 +32,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ECS = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/abc"}
 LAUNCHED = {**ECS, "ADMIN_TASK_ACTOR": "octocat", "ADMIN_TASK_RUN_ID": "4242-1",
             "ADMIN_TASK_REASON": "first admin"}
+#: Inside ECS a command takes its inputs from the environment only (never arguments).
+ECS_SEED = (["seed-admin"], {"ADMIN_EMAIL": "me@example.com"})
+
+
+def staging_settings() -> dict[str, Any]:
+    """The launch settings the example staging stack exports (Pulumi.staging.yaml)."""
+    from infra.config import parse_config
+    from infra.launch import launch_settings
+    from infra.render_settings import stack_file_config
+
+    return launch_settings(parse_config(stack_file_config("staging"), "staging"))
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -32,8 +32,8 @@ def test_inside_ecs_a_missing_database_url_is_refused(
     tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    for command in (["init-db"], ["seed-admin", "--email", "me@example.com"]):
-        run = cli(command, LAUNCHED)
+    for command in (["init-db"], ["seed-admin"]):
+        run = cli(command, {**LAUNCHED, "ADMIN_EMAIL": "me@example.com"})
         assert run.code == 2
         assert "refusing to fall back to a local SQLite file" in run.result["error"]
     assert list(tmp_path.iterdir()) == []
@@ -61,7 +61,8 @@ def test_postgres_scheme_and_url_parts_reach_the_same_server(
 
 
 def test_database_parts_require_a_user(cli: Any) -> None:
-    run = cli(["seed-admin", "--email", "me@example.com"], {"DATABASE_HOST": "db.internal", **LAUNCHED})
+    run = cli(["seed-admin"], {"DATABASE_HOST": "db.internal", **LAUNCHED,
+                               "ADMIN_EMAIL": "me@example.com"})
     assert run.code == 2
     assert run.stderr.splitlines() == [
         "admin-tasks: DATABASE_HOST is set but DATABASE_USER is not: set it (and DATABASE_PASSWORD "

@@ -57,6 +57,7 @@ def test_a_profile_without_an_audit_table_puts_the_record_in_the_result_line(
     assert run.code == 0
     assert run.result["audit"] == {"event": "admin_account_seeded", "actor": "tester",
                                    "runId": "run-1", "reason": "launch",
+                                   "approvedBy": None, "approvalComment": None,
                                    "recordedIn": "result-line"}
 
 

@@ -54,6 +54,7 @@ def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli
     # No audit table in the django profile: the result line is the audit record.
     assert run.result["audit"] == {"event": "superuser_seeded", "actor": "tester",
                                    "runId": "run-1", "reason": "bootstrap",
+                                   "approvedBy": None, "approvalComment": None,
                                    "recordedIn": "result-line"}
     assert PASSWORD not in run.stdout + run.stderr
     assert user["password"] not in run.stdout + run.stderr

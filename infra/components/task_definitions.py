@@ -19,7 +19,7 @@ import pulumi_aws.iam as iam
 from infra.containers import SCRATCH_VOLUME, ContainerSpec, container_definition
 from infra.iam_documents import ecs_tasks_trust_policy, execution_policy
 from infra.naming import log_group_name, prefix, task_family
-from tasks.catalog import CatalogEntry
+from infra.task_specs import TaskSpec
 
 
 @dataclass
@@ -32,16 +32,16 @@ class AdminTaskDefinitionsArgs:
     """AWS account id (trust-policy source account)."""
     region: str
     """AWS region (KMS via-service condition)."""
-    entries: Sequence[CatalogEntry]
-    """Catalog entries to define, already filtered for the environment."""
+    tasks: Sequence[TaskSpec]
+    """Tasks to define: the environment's enabled built-in and application tasks."""
     containers: Mapping[str, ContainerSpec]
-    """Per entry name: image, command, database shape, user (secret ARNs filled in here)."""
+    """Per task name: image, database shape, user (secret ARNs filled in here)."""
     secret_arns: Mapping[str, pulumi.Input[str]]
     """Secret logical name to ARN (created or existing)."""
     log_retention_days: int
     """Retention of the admin log group."""
     sizes: Mapping[str, tuple[int, int]]
-    """Per entry name: Fargate (CPU units, memory MiB)."""
+    """Per task name: Fargate (CPU units, memory MiB)."""
     ecr_repository_arns: Sequence[str] = ()
     """ECR repositories the images come from (pull permission for the execution role)."""
     kms_key_arn: str | None = None
@@ -79,17 +79,17 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
         iam.RolePolicy(f"{name}-execution-policy", role=execution_role.id, opts=child,
                        policy=_execution_policy(args, log_group.arn))
         self.task_definition_arns = {}
-        for entry in args.entries:
-            cpu, memory = args.sizes[entry.name]
+        for task in args.tasks:
+            cpu, memory = args.sizes[task.name]
             definition = ecs.TaskDefinition(
-                f"{name}-{entry.name}", family=task_family(args.environment, entry.name),
+                f"{name}-{task.name}", family=task_family(args.environment, task.name),
                 requires_compatibilities=["FARGATE"], network_mode="awsvpc",
                 cpu=str(cpu), memory=str(memory),
                 execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
                 volumes=[ecs.TaskDefinitionVolumeArgs(name=SCRATCH_VOLUME)],
-                container_definitions=_container_definitions(args, entry),
+                container_definitions=_container_definitions(args, task),
                 tags=tags, opts=child)
-            self.task_definition_arns[entry.name] = definition.arn
+            self.task_definition_arns[task.name] = definition.arn
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
         self.execution_role_arn = execution_role.arn
@@ -101,7 +101,7 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
 def _execution_policy(args: AdminTaskDefinitionsArgs,
                       log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
     # Only the secrets some definition references: guardrail 4's "nothing else".
-    referenced = sorted({item.secret for entry in args.entries for item in entry.secrets})
+    referenced = sorted({secret for task in args.tasks for secret in task.secrets})
     inputs = [log_group_arn, *(args.secret_arns[logical] for logical in referenced)]
     return pulumi.Output.all(*inputs).apply(lambda values: json.dumps(execution_policy(
         secret_arns=values[1:], kms_key_arn=args.kms_key_arn, log_group_arn=values[0],
@@ -109,9 +109,9 @@ def _execution_policy(args: AdminTaskDefinitionsArgs,
 
 
 def _container_definitions(args: AdminTaskDefinitionsArgs,
-                           entry: CatalogEntry) -> pulumi.Output[str]:
+                           task: TaskSpec) -> pulumi.Output[str]:
     arns = pulumi.Output.all(**{logical: args.secret_arns[logical]
                                 for logical in sorted(args.secret_arns)})
-    spec = args.containers[entry.name]
+    spec = args.containers[task.name]
     return arns.apply(lambda resolved: json.dumps(
-        [container_definition(entry, replace(spec, secret_arns=resolved))]))
+        [container_definition(task, replace(spec, secret_arns=resolved))]))

@@ -21,6 +21,16 @@ def _unset(key: str) -> Edit:
     return lambda config: config.pop(f"admin-tasks:{key}", None)
 
 
+def _app_task(name: str = "cleanup", **fields: Any) -> Edit:
+    """Add one application task (a retention cleanup, changed by ``fields``)."""
+    declaration = {"description": "Delete old activity logs",
+                   "command": ["python", "manage.py", "cleanup", "--days={days}"],
+                   "parameters": {"days": {"type": "integer", "description": "days to keep"}},
+                   **fields}
+    return lambda config: config.__setitem__("admin-tasks:appTasks", {
+        **config.get("admin-tasks:appTasks", {}), name: declaration})
+
+
 # case -> (stack, edit, fragments the message must contain: the key and the fix)
 BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
     "missing repository": ("staging", _unset("githubRepository"),
@@ -70,8 +80,37 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
     "prod image by tag": ("prod", _set("tasksImage", "222222222222.dkr.ecr.eu-west-1."
                                                      "amazonaws.com/admin-tasks:latest"),
                           ("admin-tasks:tasksImage", "@sha256:")),
-    "migrate without steps": ("staging", _unset("migrateSteps"),
-                              ("admin-tasks:migrateSteps is required", "argv list")),
+    "the old migrateSteps key": ("staging", _set("migrateSteps", [["python", "manage.py"]]),
+                                 ("admin-tasks:migrateSteps", "declare migrate under appTasks")),
+    "app task placeholder naming no parameter": ("staging", _app_task(
+        command=["python", "manage.py", "cleanup", "--days={day}"]),
+        ("admin-tasks:appTasks.cleanup step 1 argument 3", "names no parameter")),
+    "app task parameter no placeholder uses": ("staging", _app_task(
+        command=["python", "manage.py", "cleanup"]),
+        ("admin-tasks:appTasks.cleanup.parameters.days", "not used by any")),
+    "app task string without pattern": ("staging", _app_task(
+        parameters={"days": {"type": "string", "description": "d"}}),
+        ("admin-tasks:appTasks.cleanup.parameters.days", "needs a pattern")),
+    "app task pattern that does not compile": ("staging", _app_task(
+        parameters={"days": {"type": "string", "description": "d", "pattern": "(["}}),
+        ("admin-tasks:appTasks.cleanup.parameters.days", "does not compile")),
+    "app task pattern matching the empty string": ("prod", _app_task(
+        parameters={"days": {"type": "string", "description": "d", "pattern": "[0-9]*"}}),
+        ("admin-tasks:appTasks.cleanup.parameters.days", "matches the empty string")),
+    "app task named like a built-in": ("staging", _app_task(name="seed-admin"),
+                                       ("admin-tasks:appTasks.seed-admin", "built-in task")),
+    "app task with an empty command": ("staging", _app_task(command=[]),
+                                       ("admin-tasks:appTasks.cleanup.command", "is empty")),
+    "app tasks without an application image": ("staging", _unset("appImage"),
+                                               ("admin-tasks:appImage is required",)),
+    "cleartext database authentication": ("staging", _set("databaseAuth", "password"),
+                                          ("admin-tasks:databaseAuth", "never cleartext")),
+    "approval turned off in production": ("prod", _set("requireApproval", False),
+                                          ("admin-tasks:requireApproval", "production")),
+    "app task sized twice": ("staging", lambda config: (
+        _app_task(cpu=512, memory=1024)(config),
+        config.__setitem__("admin-tasks:taskSizes", {"cleanup": {"cpu": 256, "memory": 512}})),
+        ("admin-tasks:taskSizes.cleanup", "one place")),
     "root container user": ("staging", _set("containerUser", "root"),
                             ("admin-tasks:containerUser", "non-root")),
     "fargate size": ("staging", _set("taskMemory", 8192),
@@ -120,10 +159,30 @@ def test_ids_are_looked_up_on_github_when_not_configured() -> None:
 
 def test_task_sizes_override_the_default_for_one_task() -> None:
     config = stack_config("staging")
-    config["admin-tasks:taskSizes"] = {"migrate": {"cpu": 1024, "memory": 3072}}
+    config["admin-tasks:taskSizes"] = {"seed-admin": {"cpu": 1024, "memory": 3072}}
+    run = run_stack(config, "staging")
+    sizes = {d.inputs["family"].removeprefix("admin-tasks-staging-"): (d.inputs["cpu"],
+                                                                     d.inputs["memory"])
+             for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
+    assert sizes == {"seed-admin": ("1024", "3072"), "seed-superuser": ("256", "512"),
+                     "migrate": ("1024", "4096"),  # its declaration sizes it
+                     "clearsessions": ("256", "512"), "cleanup-activity-logs": ("256", "512"),
+                     "deactivate-tenant": ("256", "512"), "send-invite": ("256", "512")}
+
+
+def test_an_application_task_may_size_itself() -> None:
+    config = stack_config("staging")
+    _app_task(cpu=1024, memory=2048)(config)
     run = run_stack(config, "staging")
     sizes = {d.inputs["family"]: (d.inputs["cpu"], d.inputs["memory"])
              for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
-    assert sizes == {"admin-tasks-staging-migrate": ("1024", "3072"),
-                     "admin-tasks-staging-seed-admin": ("256", "512"),
-                     "admin-tasks-staging-seed-superuser": ("256", "512")}
+    assert sizes["admin-tasks-staging-cleanup"] == ("1024", "2048")
+
+
+def test_a_stack_may_deploy_only_application_tasks() -> None:
+    config = stack_config("staging")
+    config["admin-tasks:tasks"] = []
+    del config["admin-tasks:tasksImage"]
+    run = run_stack(config, "staging")
+    families = {d.inputs["family"] for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
+    assert families == {f"admin-tasks-staging-{name}" for name in config["admin-tasks:appTasks"]}

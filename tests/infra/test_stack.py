@@ -11,7 +11,8 @@ import pytest
 
 from infra.config import parse_config
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
-from tasks.catalog import get_task, steps_command
+from tasks.app_tasks import parse_app_tasks
+from tasks.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.settings import parse_settings
 from tests.infra.harness import StackRun, stack_config
 
@@ -42,7 +43,10 @@ def test_launch_settings_are_accepted_by_the_launcher(stack_run: StackRun) -> No
         # The launcher reads <prefix>/<container>/<task id> from the settings' log group.
         assert (container["name"], options["awslogs-stream-prefix"], options["awslogs-group"]) \
             == (task.container, task.log_stream_prefix, settings.log_group), name
-        assert task.timeout_seconds == get_task(name).timeout_seconds
+        declared = stack_config(settings.environment).get("admin-tasks:appTasks", {})
+        expected = declared[name].get("timeoutSeconds", 600) if name in declared \
+            else get_task(name).timeout_seconds
+        assert task.timeout_seconds == expected, name
 
 
 def test_every_enabled_catalog_task_has_exactly_one_definition(stack_run: StackRun) -> None:
@@ -95,21 +99,29 @@ def test_trust_subjects_name_this_stacks_environment(stack_run: StackRun) -> Non
     ], role.urn
 
 
-def test_migrate_runs_the_configured_steps_and_stops_at_the_first_failure(
+def test_application_tasks_get_definitions_whose_entry_point_holds_their_steps(
         stack_run: StackRun) -> None:
     env = stack_run.outputs["githubEnvironment"]
-    container = _containers(stack_run)[f"admin-tasks-{env}-migrate"]
-    steps = stack_config(env)["admin-tasks:migrateSteps"]
-    assert container["entryPoint"] + container["command"] == steps_command(steps)
-    assert container["command"][0].startswith("set -eux\n")
-    assert "||" not in container["command"][0]
+    declared = parse_app_tasks(stack_config(env)["admin-tasks:appTasks"], task_names())
+    settings = parse_settings(json.loads(stack_run.outputs["launchSettings"]))
+    containers = _containers(stack_run)
+    assert {"migrate", "cleanup-activity-logs", "deactivate-tenant"} <= {t.name for t in declared}
+    for task in declared:
+        container = containers[f"admin-tasks-{env}-{task.name}"]
+        # The steps live in the entry point, which a RunTask override cannot replace.
+        assert container["entryPoint"][:2] == ["/bin/sh", "-c"] and container["command"] == []
+        assert container["image"] == stack_config(env)["admin-tasks:appImage"]
+        published = settings.tasks[task.name]
+        assert (published.image, published.steps, set(published.parameters)) == (
+            "app", task.steps, set(task.parameters)), task.name
 
 
-def test_tasks_image_runs_the_catalog_command(stack_run: StackRun) -> None:
+def test_tasks_image_runs_the_catalog_command_in_isolated_mode(stack_run: StackRun) -> None:
     env = stack_run.outputs["githubEnvironment"]
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
-    assert container["entryPoint"] + container["command"] == ["python", "-m", "tasks",
-                                                              "seed-admin"]
+    assert (container["entryPoint"], container["command"]) == (
+        [*CONTAINER_ENTRY_POINT, "seed-admin"], [])
+    assert CONTAINER_ENTRY_POINT[:2] == ("python", "-I")
 
 
 def test_database_credentials_match_what_the_tasks_image_reads(stack_run: StackRun) -> None:
@@ -119,6 +131,8 @@ def test_database_credentials_match_what_the_tasks_image_reads(stack_run: StackR
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     plain = {e["name"] for e in container["environment"]}
     database_arn = stack_run.outputs["secretArns"]["database"]
+    auth = {e["name"]: e["value"] for e in container["environment"]}["ADMIN_TASKS_DATABASE_AUTH"]
+    assert auth == stack_config(env).get("admin-tasks:databaseAuth", "scram-sha-256")
     if "admin-tasks:databaseSecretArn" in stack_config(env):  # existing, RDS-managed
         assert secrets == {"DATABASE_USER": f"{database_arn}:username::",
                            "DATABASE_PASSWORD": f"{database_arn}:password::"}
@@ -133,7 +147,7 @@ def test_superuser_secret_keys_come_from_the_catalog(stack_run: StackRun) -> Non
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-superuser"]
     arn = stack_run.outputs["secretArns"]["django-superuser"]
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    for item in get_task("seed-superuser").secrets:
+    for item in secret_inputs(get_task("seed-superuser").secrets):
         if item.secret == "django-superuser":
             assert secrets[item.env_var] == f"{arn}:{item.json_key}::"
 

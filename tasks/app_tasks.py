@@ -1,0 +1,262 @@
+"""Application tasks: the application's own commands, declared in stack config.
+
+``admin-tasks:appTasks`` maps a task name to a description, one argv list (``command``)
+or several run in order (``steps``), typed parameters, the secrets it receives and its
+size. A parameter reaches the command only through a ``{name}`` placeholder inside one
+argv element; in the container its value becomes exactly that part of that element
+(:func:`container_script`), never split, joined or interpreted by a shell. ``{{`` and
+``}}`` are literal braces. An element whose optional parameter was not given is left out.
+
+Declarations are validated here, once, for the stack (which creates the task
+definitions) and for the launcher (which validates parameters from the launch settings).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.catalog import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, TASK_NAME, SecretName
+from tasks.errors import InvalidInput
+from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
+
+MAX_STEPS = 20
+MAX_ARGUMENTS = 100
+MAX_ARGUMENT_LENGTH = 4096
+SECRET_NAMES: tuple[SecretName, ...] = ("database", "django-superuser")
+_FIELDS = {"description", "command", "steps", "parameters", "secrets", "timeoutSeconds", "cpu",
+           "memory"}
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+Segment = str | ParameterSpec
+
+
+class DeclarationError(InvalidInput):
+    """A bad ``appTasks`` declaration: ``key`` is the dotted path below ``appTasks``."""
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        super().__init__(f"appTasks.{key} {problem}. Fix: {fix}")
+        self.key, self.problem, self.fix = key, problem, fix
+
+
+@dataclass(frozen=True)
+class AppTask:
+    """One application task, validated."""
+
+    name: str
+    description: str
+    steps: tuple[tuple[str, ...], ...]
+    parameters: tuple[ParameterSpec, ...]
+    secrets: tuple[SecretName, ...]
+    timeout_seconds: int
+    cpu: int | None = None
+    memory: int | None = None
+
+    def argv(self, values: Mapping[str, str]) -> list[list[str]]:
+        """Every step's argv with the parameter values in place (what will run)."""
+        return [rendered for step in self.steps
+                if (rendered := render_step(step, self.parameters, values)) is not None]
+
+
+def segments(element: str, parameters: Sequence[ParameterSpec]) -> list[Segment]:
+    """An argv element as literal text and parameters; ValueError names a bad placeholder."""
+    by_name = {parameter.name: parameter for parameter in parameters}
+    parts: list[Segment] = []
+    position = 0
+    for match in _TOKEN.finditer(element):
+        parts.append(element[position:match.start()])
+        token, position = match.group(0), match.end()
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        elif match.group(1) is None:
+            raise ValueError(f"has a lone {token!r}: write {token * 2} for a literal brace")
+        elif match.group(1) not in by_name:
+            raise ValueError(f"has the placeholder {token}, which names no parameter")
+        else:
+            parts.append(by_name[match.group(1)])
+    parts.append(element[position:])
+    merged: list[Segment] = []
+    for part in parts:  # adjacent literal text is one literal
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return merged
+
+
+def render_step(step: Sequence[str], parameters: Sequence[ParameterSpec],
+                values: Mapping[str, str]) -> list[str] | None:
+    argv: list[str] = []
+    for element in step:
+        parts = segments(element, parameters)
+        if any(isinstance(p, ParameterSpec) and p.name not in values for p in parts):
+            continue  # an optional parameter that was not given: the element is left out
+        argv.append("".join(values[p.name] if isinstance(p, ParameterSpec) else p for p in parts))
+    return argv or None
+
+
+def _shell_word(parts: list[Segment]) -> str:
+    """One shell word: literal text single-quoted, each value as a double-quoted variable
+    expansion, which the shell neither splits nor globs nor evaluates."""
+    return "".join(f'"${{{p.env_var}}}"' if isinstance(p, ParameterSpec) else shlex.quote(p)
+                   for p in parts) or "''"
+
+
+def container_script(task: AppTask) -> str:
+    """The ``/bin/sh -c`` script of the task definition's entry point.
+
+    It lives in the entry point, which RunTask overrides cannot change; a command
+    override only appends arguments, which the script refuses. Each step's argv is built
+    with ``set --`` and run as ``"$@"``; the first failing step ends the task with its
+    exit code, and the last step is exec'ed so it receives ECS's stop signal itself.
+    """
+    lines = ['if [ "$#" -ne 0 ]; then',
+             "  echo 'admin-tasks: refusing to run: a command override added arguments to "
+             "this task definition; its steps are fixed by the stack' >&2",
+             "  exit 2",
+             "fi",
+             "unset -v BASH_ENV ENV"]
+    for parameter in task.parameters:
+        if parameter.required:  # the launcher always passes it; a bare RunTask might not
+            lines.append(f'[ -n "${{{parameter.env_var}+set}}" ] || {{ echo "admin-tasks: '
+                         f'refusing to run: parameter {parameter.name} ({parameter.env_var}) '
+                         'was not passed" >&2; exit 2; }')
+    total = len(task.steps)
+    for number, step in enumerate(task.steps, start=1):
+        lines.append("set --")
+        for element in step:
+            parts = segments(element, task.parameters)
+            word = f'set -- "$@" {_shell_word(parts)}'
+            optional = [p.env_var for p in parts if isinstance(p, ParameterSpec) and not p.required]
+            guard = " && ".join(f'[ -n "${{{name}+set}}" ]' for name in dict.fromkeys(optional))
+            lines.append(f"{guard} && {word} || :" if guard else word)
+        label = f"admin-tasks: step {number}/{total}:"
+        lines.append(f"printf '%s' {shlex.quote(label)} >&2; printf ' %s' \"$@\" >&2; echo >&2")
+        if number == total:
+            lines.append('exec "$@"')
+        else:
+            lines.append('"$@" || { status=$?; echo "admin-tasks: step '
+                         f'{number}/{total} failed with exit code $status; the steps after it '
+                         'did not run" >&2; exit "$status"; }')
+    return "\n".join(lines)
+
+
+def entry_point(task: AppTask) -> list[str]:
+    return ["/bin/sh", "-c", container_script(task), "admin-tasks"]
+
+
+def parse_app_tasks(raw: object, builtin: Sequence[str]) -> tuple[AppTask, ...]:
+    """Every declaration under ``appTasks``, validated; DeclarationError names the key."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise DeclarationError("", "must map task names to declarations",
+                               'e.g. {"clearsessions": {"description": "…", "command": […]}}')
+    return tuple(parse_app_task(str(name), value, builtin) for name, value in raw.items())
+
+
+def parse_app_task(name: str, raw: object, builtin: Sequence[str]) -> AppTask:
+    if not TASK_NAME.fullmatch(name):
+        raise DeclarationError(name, "is not a valid task name", "use 1-40 lower-case letters, "
+                               "digits and inner hyphens, starting with a letter")
+    if name in builtin:
+        raise DeclarationError(name, "has the name of a built-in task", "choose another name")
+    if not isinstance(raw, Mapping):
+        raise DeclarationError(name, "must be an object", "give description and command or steps")
+    unknown = set(raw) - _FIELDS
+    if unknown:
+        raise DeclarationError(f"{name}.{sorted(unknown)[0]}", "is not a known field",
+                               f"use only {sorted(_FIELDS)}")
+    parameters = _parameters(name, raw.get("parameters", {}))
+    steps = _steps(name, raw)
+    _check_placeholders(name, steps, parameters)
+    return AppTask(name=name, description=_one_line(name, raw.get("description")),
+                   steps=steps, parameters=parameters, secrets=_secrets(name, raw),
+                   timeout_seconds=_integer(name, "timeoutSeconds", raw.get(
+                       "timeoutSeconds", DEFAULT_TIMEOUT_SECONDS), 60, MAX_TIMEOUT_SECONDS),
+                   cpu=_optional_size(name, "cpu", raw), memory=_optional_size(name, "memory", raw))
+
+
+def _one_line(name: str, raw: object) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 200 or not raw.isprintable():
+        raise DeclarationError(f"{name}.description", "must be one printable line",
+                               "describe the task in at most 200 characters")
+    return raw
+
+
+def _parameters(name: str, raw: object) -> tuple[ParameterSpec, ...]:
+    if not isinstance(raw, Mapping):
+        raise DeclarationError(f"{name}.parameters", "must map parameter names to declarations",
+                               'e.g. {"days": {"type": "integer", "description": "…", "min": 1}}')
+    specs = []
+    for key, value in raw.items():
+        try:
+            specs.append(parse_parameter(str(key), value, env_var=app_parameter_env(str(key))))
+        except InvalidInput as error:
+            raise DeclarationError(f"{name}.parameters.{key}", "is invalid",
+                                   str(error)) from None
+    return tuple(specs)
+
+
+def _steps(name: str, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    if ("command" in raw) == ("steps" in raw):
+        raise DeclarationError(name, "needs exactly one of command or steps",
+                               "give one argv list as command, or a list of argv lists as steps")
+    key = "command" if "command" in raw else "steps"
+    steps = [raw["command"]] if key == "command" else raw["steps"]
+    if not isinstance(steps, list) or not 0 < len(steps) <= MAX_STEPS:
+        raise DeclarationError(f"{name}.{key}", f"must hold 1-{MAX_STEPS} argv lists",
+                               'e.g. ["python", "manage.py", "clearsessions"]')
+    for index, step in enumerate(steps):
+        where = f"{name}.{key}" + ("" if key == "command" else f"[{index}]")
+        if (not isinstance(step, list) or not 0 < len(step) <= MAX_ARGUMENTS
+                or not all(isinstance(a, str) and "\0" not in a and len(a) <= MAX_ARGUMENT_LENGTH
+                           for a in step) or not step[0]):
+            raise DeclarationError(where, "is empty or not an argv list of strings",
+                                   'list the program and its arguments, e.g. ["python", '
+                                   '"manage.py", "migrate", "--noinput"]')
+        if "{" in step[0].replace("{{", ""):
+            raise DeclarationError(f"{where}[0]", "puts a parameter in the program's name",
+                                   "name the program literally; parameters go in arguments")
+    return tuple(tuple(step) for step in steps)
+
+
+def _check_placeholders(name: str, steps: tuple[tuple[str, ...], ...],
+                        parameters: tuple[ParameterSpec, ...]) -> None:
+    used: set[str] = set()
+    for index, step in enumerate(steps):
+        for position, element in enumerate(step):
+            try:
+                parts = segments(element, parameters)
+            except ValueError as error:
+                raise DeclarationError(f"{name} step {index + 1} argument {position}",
+                                       f"{element!r} {error}",
+                                       "declare the parameter under parameters, or fix the "
+                                       "braces") from None
+            used |= {p.name for p in parts if isinstance(p, ParameterSpec)}
+    unused = [p.name for p in parameters if p.name not in used]
+    if unused:
+        raise DeclarationError(f"{name}.parameters.{unused[0]}", "is not used by any {"
+                               f"{unused[0]}}} placeholder", "use it in an argument, or remove it")
+
+
+def _secrets(name: str, raw: Mapping[str, Any]) -> tuple[SecretName, ...]:
+    value = raw.get("secrets", ["database"])
+    if (not isinstance(value, list) or len(set(map(str, value))) != len(value)
+            or not all(item in SECRET_NAMES for item in value)):
+        raise DeclarationError(f"{name}.secrets", f"must list some of {list(SECRET_NAMES)}, "
+                               "each once", "e.g. [database]")
+    return tuple(item for item in SECRET_NAMES if item in value)
+
+
+def _integer(name: str, key: str, raw: object, low: int, high: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        raise DeclarationError(f"{name}.{key}", f"must be a whole number from {low} to {high}",
+                               f"set {key} within that range")
+    return raw
+
+
+def _optional_size(name: str, key: str, raw: Mapping[str, Any]) -> int | None:
+    return None if raw.get(key) is None else _integer(name, key, raw[key], 256, 122880)

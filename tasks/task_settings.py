@@ -1,0 +1,133 @@
+"""One task's entry in the launch settings: how to start it, and what a request may say.
+
+The stack writes these entries from the tasks it deployed (built-in and application
+tasks alike); the launcher validates every request against them, so it needs no code
+for an application task.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.app_tasks import MAX_ARGUMENT_LENGTH, MAX_ARGUMENTS, MAX_STEPS, render_step, segments
+from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
+from tasks.errors import InvalidInput
+from tasks.parameters import ParameterSpec, parse_parameter
+
+_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds", "description",
+             "image", "steps", "parameters"}
+Bad = Callable[[str, str], InvalidInput]
+
+
+@dataclass(frozen=True)
+class TaskContract:
+    """What a request for a task may say and what will run: the part of a task's settings
+    a reviewer sees. A built-in task has one without any launch settings."""
+
+    description: str
+    image: ImageKind
+    steps: tuple[tuple[str, ...], ...]
+    parameters: tuple[ParameterSpec, ...]
+    timeout_seconds: int
+
+    @classmethod
+    def built_in(cls, entry: CatalogEntry) -> TaskContract:
+        return cls(description=entry.description, image="tasks", steps=(entry.argv,),
+                   parameters=entry.parameters, timeout_seconds=entry.timeout_seconds)
+
+    @property
+    def previewable(self) -> bool:
+        """This package's commands can preview; an application's command cannot."""
+        return self.image == "tasks"
+
+    def argv(self, values: Mapping[str, str]) -> list[list[str]]:
+        """What will run, with the parameter values in place (application tasks)."""
+        return [argv for step in self.steps
+                if (argv := render_step(step, self.parameters, values)) is not None]
+
+    def parameter(self, name: str) -> ParameterSpec:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise InvalidInput(f"this task has no parameter {name!r} (its parameters: {known})")
+
+
+@dataclass(frozen=True)
+class TaskSettings(TaskContract):
+    """How to start one task in this environment, and the parameters it takes."""
+
+    task_definition: str
+    container: str
+    log_stream_prefix: str
+
+    def log_stream(self, task_id: str) -> str:
+        return f"{self.log_stream_prefix}/{self.container}/{task_id}"
+
+
+def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:
+    """``tasks.<name>``; ``bad(where, problem)`` makes the error naming the key."""
+    where = f"tasks.{name}."
+    if not isinstance(raw, dict) or set(raw) != TASK_KEYS:
+        raise bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(TASK_KEYS)}")
+    timeout = raw["timeoutSeconds"]
+    if (isinstance(timeout, bool) or not isinstance(timeout, int)
+            or not 60 <= timeout <= MAX_TIMEOUT_SECONDS):
+        raise bad(f"{where}timeoutSeconds",
+                  f"must be a whole number of seconds from 60 to {MAX_TIMEOUT_SECONDS}")
+    description = raw["description"]
+    if not isinstance(description, str) or not 0 < len(description) <= 200 \
+            or not description.isprintable():
+        raise bad(f"{where}description", "must be one printable line of 1-200 characters")
+    if raw["image"] not in ("tasks", "app"):
+        raise bad(f"{where}image", 'must be "tasks" or "app"')
+    parameters = _parameters(where, raw["parameters"], bad)
+    return TaskSettings(
+        task_definition=_string(raw, "taskDefinition", _FAMILY, where, bad),
+        container=_string(raw, "container", _NAME, where, bad),
+        log_stream_prefix=_string(raw, "logStreamPrefix", _NAME, where, bad),
+        timeout_seconds=timeout, description=description, image=raw["image"],
+        steps=_steps(where, raw["steps"], parameters, bad), parameters=parameters)
+
+
+def _string(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], where: str,
+            bad: Bad) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise bad(f"{where}{key}", f"is missing or malformed (got {str(value)[:80]!r})")
+    return value
+
+
+def _parameters(where: str, raw: object, bad: Bad) -> tuple[ParameterSpec, ...]:
+    if not isinstance(raw, dict):
+        raise bad(f"{where}parameters", "must map parameter names to their rules")
+    specs = []
+    for name, document in raw.items():
+        try:
+            specs.append(parse_parameter(str(name), document))
+        except InvalidInput as error:
+            raise bad(f"{where}parameters.{name}", str(error)) from None
+    if len({spec.env_var for spec in specs}) != len(specs):
+        raise bad(f"{where}parameters", "gives two parameters the same env variable")
+    return tuple(specs)
+
+
+def _steps(where: str, raw: object, parameters: tuple[ParameterSpec, ...],
+           bad: Bad) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_STEPS or not all(
+            isinstance(step, list) and 0 < len(step) <= MAX_ARGUMENTS
+            and all(isinstance(a, str) and len(a) <= MAX_ARGUMENT_LENGTH for a in step)
+            for step in raw):
+        raise bad(f"{where}steps", f"must be 1-{MAX_STEPS} argv lists of strings")
+    for step in raw:
+        for element in step:
+            try:
+                segments(element, parameters)
+            except ValueError as error:
+                raise bad(f"{where}steps", f"argument {element[:80]!r} {error}") from None
+    return tuple(tuple(step) for step in raw)

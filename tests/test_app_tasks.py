@@ -1,0 +1,166 @@
+"""Application tasks: declarations are refused with the key named, and a parameter's value
+arrives in the container as exactly one argv element, whatever it contains."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import yaml
+
+from tasks.app_tasks import DeclarationError, container_script, parse_app_task, parse_app_tasks
+from tasks.catalog import task_names
+from tests.conftest import PROJECT_ROOT
+
+RETENTION = {
+    "description": "Delete activity logs older than the given number of days",
+    "command": ["python", "manage.py", "cleanup_activity_logs", "--days-to-keep={days}"],
+    "parameters": {"days": {"type": "integer", "description": "days to keep", "min": 1,
+                            "max": 3650}},
+}
+
+
+def declare(**changes: Any) -> dict[str, Any]:
+    return {**RETENTION, **changes}
+
+
+@pytest.mark.parametrize(("name", "declaration", "key", "words"), [
+    ("cleanup", declare(command=["python", "manage.py", "cleanup", "--days={day}"]),
+     "appTasks.cleanup step 1 argument 3", "names no parameter"),
+    ("cleanup", declare(command=["python", "manage.py", "cleanup"]),
+     "appTasks.cleanup.parameters.days", "not used by any {days} placeholder"),
+    ("tenant", declare(command=["python", "manage.py", "x", "{schema}"],
+                       parameters={"schema": {"type": "string", "description": "tenant"}}),
+     "appTasks.tenant.parameters.schema", "needs a pattern"),
+    ("tenant", declare(command=["python", "manage.py", "x", "{schema}"],
+                       parameters={"schema": {"type": "string", "description": "t",
+                                              "pattern": "[a-z"}}),
+     "appTasks.tenant.parameters.schema", "does not compile"),
+    ("tenant", declare(command=["python", "manage.py", "x", "{schema}"],
+                       parameters={"schema": {"type": "string", "description": "t",
+                                              "pattern": "[a-z]*"}}),
+     "appTasks.tenant.parameters.schema", "matches the empty string"),
+    ("seed-admin", RETENTION, "appTasks.seed-admin", "has the name of a built-in task"),
+    ("cleanup", declare(command=[]), "appTasks.cleanup.command", "is empty"),
+    ("cleanup", declare(command=[""]), "appTasks.cleanup.command", "is empty"),
+    ("cleanup", declare(steps=[["python", "a.py"]]), "appTasks.cleanup", "exactly one of"),
+    ("cleanup", declare(command=["{days}", "x"]), "appTasks.cleanup.command[0]",
+     "program's name"),
+    ("cleanup", declare(command=["python", "--x={days}}"]), "appTasks.cleanup step 1 argument 1",
+     "lone '}'"),
+    ("cleanup", declare(secrets=["aws-keys"]), "appTasks.cleanup.secrets", "must list some of"),
+    ("cleanup", declare(timeoutSeconds=4000), "appTasks.cleanup.timeoutSeconds", "60 to 3300"),
+    ("cleanup", declare(shell="bash"), "appTasks.cleanup.shell", "not a known field"),
+    ("Bad_Name", RETENTION, "appTasks.Bad_Name", "not a valid task name"),
+])
+def test_a_bad_declaration_is_refused_naming_the_key(
+    name: str, declaration: dict[str, Any], key: str, words: str
+) -> None:
+    with pytest.raises(DeclarationError) as refused:
+        parse_app_task(name, declaration, task_names())
+    assert str(refused.value).startswith(key + " "), str(refused.value)
+    assert words in str(refused.value)
+    assert "Fix: " in str(refused.value)
+
+
+HOSTILE = ["; rm -rf /", "$(touch pwned)", "`touch pwned`", "it's \"quoted\"", "two  spaces",
+           "*", "-rf", "--days=1", "a\\b", "${HOME}", "x" * 256, "%s%n", "ünïcødé", "' ; '",
+           "\\\"$(id)\\\""]
+
+ANYTHING = {
+    "description": "Run the tenant command for one schema",
+    "steps": [["python", "manage.py", "tenant_command", "--schema={schema}", "{schema}",
+               "pre{schema}post{{literal}}"],
+              ["python", "manage.py", "after", "{note}"]],
+    "parameters": {
+        "schema": {"type": "string", "description": "any text", "pattern": "(?s).+"},
+        "note": {"type": "string", "description": "optional", "pattern": ".+", "required": False},
+    },
+}
+
+
+def record_argv(tmp_path: Path, script: str, environment: dict[str, str],
+                *extra: str) -> tuple[int, list[list[str]], str]:
+    """Run the entry point as ECS would (/bin/sh -c SCRIPT admin-tasks [override args…])
+    with a stand-in `python` first on PATH that appends its argv to a file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    record = tmp_path / "argv.jsonl"
+    stand_in = bin_dir / "python"
+    stand_in.write_text(f"#!{sys.executable} -I\nimport json, os, sys\n"
+                        f"open({str(record)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
+                        "sys.exit(int(os.environ.get('STAND_IN_EXIT', '0')))\n")
+    stand_in.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", **environment}
+    completed = subprocess.run(["/bin/sh", "-c", script, "admin-tasks", *extra], env=env,
+                               cwd=tmp_path, capture_output=True, text=True, check=False)
+    lines = record.read_text().splitlines() if record.exists() else []
+    return completed.returncode, [json.loads(line) for line in lines], completed.stderr
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path,
+                                                                  value: str) -> None:
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+    spec = task.parameters[0]
+    assert spec.validate(value) == value
+
+    code, runs, stderr = record_argv(tmp_path, container_script(task),
+                                     {"ADMIN_TASK_PARAM_SCHEMA": value, "IFS": "-e "})
+
+    assert code == 0, stderr
+    assert runs == [["manage.py", "tenant_command", f"--schema={value}", value,
+                     f"pre{value}post{{literal}}"], ["manage.py", "after"]]
+    assert not (tmp_path / "pwned").exists()
+    assert [["python", *argv] for argv in runs] == task.argv({"schema": value})
+
+
+def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Path) -> None:
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+
+    code, runs, stderr = record_argv(tmp_path, container_script(task),
+                                     {"ADMIN_TASK_PARAM_SCHEMA": "acme", "STAND_IN_EXIT": "7"})
+
+    assert code == 7
+    assert len(runs) == 1, "the second step must not run after the first failed"
+    assert "step 1/2 failed with exit code 7; the steps after it did not run" in stderr
+
+
+def test_a_command_override_does_not_run(tmp_path: Path) -> None:
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+
+    code, runs, stderr = record_argv(tmp_path, container_script(task),
+                                     {"ADMIN_TASK_PARAM_SCHEMA": "acme"}, "touch", "pwned")
+
+    assert (code, runs) == (2, [])
+    assert "a command override added arguments" in stderr
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_required_parameter_missing_in_the_container_runs_nothing(tmp_path: Path) -> None:
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+    code, runs, stderr = record_argv(tmp_path, container_script(task), {})
+    assert (code, runs) == (2, [])
+    assert "parameter schema (ADMIN_TASK_PARAM_SCHEMA) was not passed" in stderr
+
+
+def test_an_optional_parameter_given_fills_its_element(tmp_path: Path) -> None:
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+    environment = {"ADMIN_TASK_PARAM_SCHEMA": "acme", "ADMIN_TASK_PARAM_NOTE": "a b"}
+    code, runs, _ = record_argv(tmp_path, container_script(task), environment)
+    assert code == 0 and runs[1] == ["manage.py", "after", "a b"]
+    assert task.argv({"schema": "acme", "note": "a b"})[1] == ["python", "manage.py", "after", "a b"]
+
+
+def test_the_documented_examples_are_the_staging_stacks_declarations() -> None:
+    page = (PROJECT_ROOT / "docs" / "APP-TASKS.md").read_text(encoding="utf-8")
+    documented = yaml.safe_load(page.split("```yaml\n", 1)[1].split("```", 1)[0])
+    stack = yaml.safe_load((PROJECT_ROOT / "Pulumi.staging.yaml").read_text())["config"]
+    assert documented["admin-tasks:appTasks"] == stack["admin-tasks:appTasks"]
+    assert len(parse_app_tasks(documented["admin-tasks:appTasks"], task_names())) == 5
