@@ -4,10 +4,12 @@ and the launcher step's shell — every rule a reviewer would otherwise check by
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks.catalog import CATALOG, task_names
+from tasks.catalog import MAX_TIMEOUT_SECONDS, task_names
 from tasks.cli import build_parser
 from tests.conftest import PROJECT_ROOT
 
@@ -32,15 +34,30 @@ def step(name_start: str, job: dict[str, Any] = JOB) -> dict[str, Any]:
     return found
 
 
-def test_the_task_choice_list_is_the_catalog() -> None:
+def declared_app_tasks() -> list[str]:
+    """Every application task of every stack file, sorted."""
+    names = set()
+    for path in PROJECT_ROOT.glob("Pulumi.*.yaml"):
+        names |= set(yaml.safe_load(path.read_text())["config"].get("admin-tasks:appTasks", {}))
+    return sorted(names)
+
+
+def test_the_task_choice_list_is_every_built_in_then_every_declared_app_task() -> None:
     assert INPUTS["task"]["type"] == "choice"
-    assert INPUTS["task"]["options"] == task_names()
+    assert INPUTS["task"]["options"] == [*task_names(), *declared_app_tasks()]
 
 
-def test_the_inputs_are_environment_task_email_and_a_required_reason() -> None:
+def test_the_inputs() -> None:
     assert {name: (spec["type"], spec.get("required", False)) for name, spec in INPUTS.items()} == {
         "environment": ("environment", True), "task": ("choice", True),
-        "email": ("string", False), "reason": ("string", True)}
+        "email": ("string", False), "params": ("string", False), "reason": ("string", True),
+        "preview": ("boolean", False)}
+    assert INPUTS["preview"]["default"] is False
+
+
+def test_the_run_name_shows_task_environment_and_who_asked() -> None:
+    assert WORKFLOW["run-name"] == ("${{ inputs.task }} on ${{ inputs.environment }} by "
+                                    "${{ github.triggering_actor }}")
 
 
 def stack_variables() -> set[str]:
@@ -60,7 +77,7 @@ def test_the_vars_the_workflow_reads_are_exactly_the_ones_the_stack_sets() -> No
 
 def test_permissions_are_empty_at_the_top_and_minimal_for_the_job() -> None:
     assert WORKFLOW["permissions"] == {}
-    assert JOB["permissions"] == {"id-token": "write", "contents": "read"}
+    assert JOB["permissions"] == {"id-token": "write", "contents": "read", "actions": "read"}
 
 
 def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time() -> None:
@@ -68,8 +85,8 @@ def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time()
     assert JOB["if"] == "github.ref == 'refs/heads/main'"
     assert JOB["concurrency"] == {"group": "admin-task-${{ inputs.environment }}",
                                   "cancel-in-progress": False}
-    longest_task_minutes = max(entry.timeout_seconds for entry in CATALOG) / 60
-    assert longest_task_minutes < JOB["timeout-minutes"] <= longest_task_minutes + 30
+    longest_task_minutes = MAX_TIMEOUT_SECONDS / 60
+    assert longest_task_minutes < JOB["timeout-minutes"] <= 60  # the role session: one hour
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
@@ -84,22 +101,32 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> N
 def test_inputs_reach_scripts_only_through_env() -> None:
     for each in [*JOB["steps"], *CHECK_JOB["steps"]]:
         assert "${{" not in each.get("run", ""), each["name"]
-    for launcher_env in (step("Run the task")["env"], step("Check the inputs", CHECK_JOB)["env"]):
+    for launcher_env in (step("Run the task")["env"], step("Check the request", CHECK_JOB)["env"]):
         assert {name: launcher_env[variable] for variable, name in [
             ("TASK", "task"), ("TARGET_ENVIRONMENT", "environment"), ("EMAIL", "email"),
-            ("REASON", "reason")]} == {name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
-    assert step("Run the task")["env"]["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
+            ("PARAMS", "params"), ("REASON", "reason"), ("PREVIEW", "preview")]} == {
+            name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
+    run_env = step("Run the task")["env"]
+    assert run_env["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
+    assert run_env["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert run_env["APPROVED_REQUEST"] == "${{ needs.check.outputs.request }}"
 
 
-def test_the_inputs_are_checked_before_a_reviewer_is_asked_without_aws_or_settings() -> None:
+def test_the_request_is_checked_and_shown_before_a_reviewer_is_asked_without_aws() -> None:
     assert JOB["needs"] == "check"
     assert "environment" not in CHECK_JOB
     assert CHECK_JOB["permissions"] == {"contents": "read"}
     assert CHECK_JOB["if"] == JOB["if"]
+    assert CHECK_JOB["outputs"] == {"request": "${{ steps.check.outputs.request }}"}
     assert "vars." not in yaml.safe_dump(CHECK_JOB)
-    check, launch = step("Check the inputs", CHECK_JOB)["run"], step("Run the task")["run"]
-    assert check.strip().endswith(" --check")
-    assert check.strip().removesuffix(" --check") == launch.strip()
+    assert step("Render", CHECK_JOB)["run"].startswith(
+        'python -m infra.render_settings --environment "$TARGET_ENVIRONMENT" > ')
+    check, launch = step("Check the request", CHECK_JOB)["run"], step("Run the task")["run"]
+    assert check.strip().endswith(' --settings="$RUNNER_TEMP/settings.json" --check')
+    assert launch.strip().endswith(' --approved-request="$APPROVED_REQUEST"')
+    # Both jobs pass the operator's inputs identically: what was checked is what runs.
+    assert check.strip().removesuffix(' --settings="$RUNNER_TEMP/settings.json" --check') == \
+        launch.strip().removesuffix(' --approved-request="$APPROVED_REQUEST"')
     assert [s.get("uses") for s in CHECK_JOB["steps"][:2]] == [s.get("uses") for s in JOB["steps"][:2]]
     assert step("Install", CHECK_JOB)["run"] == step("Install")["run"]
 
@@ -150,22 +177,27 @@ def run_launcher_step(tmp_path: Path, name: str = "Run the task", job: dict[str,
 
 def test_the_launcher_step_passes_hostile_input_as_single_arguments(tmp_path: Path) -> None:
     reason = 'fix "prod"; $(rm -rf /) `id` $HOME'
+    params = "schema=a b&note=$(id)%26x"
     argv = run_launcher_step(tmp_path, TASK="seed-admin", TARGET_ENVIRONMENT="prod",
-                             EMAIL="a@example.com", REASON=reason)
+                             EMAIL="a@example.com", PARAMS=params, REASON=reason,
+                             PREVIEW="true", APPROVED_REQUEST="abc")
 
     assert argv == ["-m", "tasks", "run", "seed-admin", "--environment=prod",
-                    "--param=email=a@example.com", f"--reason={reason}"]
+                    "--param=email=a@example.com", "--preview", f"--params={params}",
+                    f"--reason={reason}", "--approved-request=abc"]
 
 
-@pytest.mark.parametrize("name, job", [("Run the task", JOB), ("Check the inputs", CHECK_JOB)])
+@pytest.mark.parametrize("name, job", [("Run the task", JOB), ("Check the request", CHECK_JOB)])
 def test_a_reason_or_email_starting_with_a_dash_is_a_value_not_a_flag(
         tmp_path: Path, name: str, job: dict[str, Any]) -> None:
     argv = run_launcher_step(tmp_path, name, job, TASK="seed-admin", TARGET_ENVIRONMENT="staging",
-                             EMAIL="--help", REASON="--dry-run; -h")
+                             EMAIL="--help", PARAMS="--check", REASON="--dry-run; -h",
+                             PREVIEW="false", RUNNER_TEMP="/tmp", APPROVED_REQUEST="")
 
     args = build_parser().parse_args(argv[2:])
-    assert (args.reason, args.param, args.dry_run) == ("--dry-run; -h", ["email=--help"], False)
-    assert args.check is (name == "Check the inputs")
+    assert (args.reason, args.param, args.params, args.dry_run, args.preview) == (
+        "--dry-run; -h", ["email=--help"], "--check", False, False)
+    assert args.check is (name == "Check the request")
 
 
 def test_the_launcher_replaces_the_shell_so_the_cancel_signal_reaches_it() -> None:
@@ -175,10 +207,28 @@ def test_the_launcher_replaces_the_shell_so_the_cancel_signal_reaches_it() -> No
 
 def test_the_launcher_step_leaves_out_an_empty_email(tmp_path: Path) -> None:
     argv = run_launcher_step(tmp_path, TASK="migrate", TARGET_ENVIRONMENT="staging", EMAIL="",
-                             REASON="release 42")
+                             PARAMS="", REASON="release 42", PREVIEW="false",
+                             APPROVED_REQUEST="abc")
 
-    assert argv == ["-m", "tasks", "run", "migrate", "--environment=staging",
-                    "--reason=release 42"]
+    assert argv == ["-m", "tasks", "run", "migrate", "--environment=staging", "--params=",
+                    "--reason=release 42", "--approved-request=abc"]
+
+
+def test_the_check_jobs_settings_render_with_only_the_launchers_requirements(
+        tmp_path: Path) -> None:
+    """No Pulumi in the workflow's install: rendering must not import it."""
+    blocker = ("import sys, runpy\n"
+               "class Block:\n"
+               "    def find_spec(self, name, path=None, target=None):\n"
+               "        if name.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_github'):\n"
+               "            raise ImportError(name + ' is not in the workflow install')\n"
+               "sys.meta_path.insert(0, Block())\n"
+               "sys.argv = ['render', '--environment', 'prod']\n"
+               "runpy.run_module('infra.render_settings', run_name='__main__')\n")
+    completed = subprocess.run([sys.executable, "-c", blocker], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["environment"] == "prod"
 
 
 def test_zizmor_offline_reports_nothing() -> None:

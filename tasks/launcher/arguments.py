@@ -23,15 +23,26 @@ def _add_settings_and_environment(parser: argparse.ArgumentParser) -> None:
 def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
     """Register ``run`` and ``stop`` on the CLI's subparsers, both dispatched to ``handler``."""
     run = commands.add_parser("run", help="start an admin task on ECS and follow it to the end")
-    run.add_argument("task", metavar="TASK", help="a catalog task name, e.g. seed-admin")
+    run.add_argument("task", metavar="TASK",
+                     help="a built-in task (e.g. seed-admin) or an application task of the stack")
     _add_settings_and_environment(run)
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="a task parameter, e.g. email=you@example.com (repeatable)")
+    run.add_argument("--params", default="", metavar="QUERY",
+                     help="parameters as name=value pairs joined by &, with %%26 for a literal & "
+                          "and %%25 for %% (the workflow's params input), e.g. days=90&schema=acme")
+    run.add_argument("--preview", action="store_true",
+                     help="run the task's checks and statements, report what would change, and "
+                          "write nothing (built-in tasks only)")
+    run.add_argument("--approved-request", metavar="DIGEST",
+                     help="the request digest the check job showed the reviewer; the run is "
+                          "refused if what would run differs")
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
     run.add_argument("--timeout", type=int, metavar="SECONDS", help=TIMEOUT_HELP)
     run.add_argument("--check", action="store_true",
-                     help="only validate the inputs (task, environment name, parameters, "
-                          "reason, timeout); needs no launch settings and calls nothing")
+                     help="only validate the inputs and write the approval request (to "
+                          "GITHUB_STEP_SUMMARY when set); built-in tasks need no launch settings; "
+                          "calls nothing")
     run.add_argument("--dry-run", action="store_true",
                      help="print the RunTask request as JSON and call nothing")
     run.add_argument("--no-wait", action="store_true",

@@ -12,13 +12,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
 from tasks.context import context_from_environment
-from tasks.errors import AdminTaskError, InvalidInput
+from tasks.errors import AdminTaskError, InvalidInput, Refused
+from tasks.launcher.approval_request import publish_approval_request
+from tasks.launcher.approvals import in_github_actions, read_approval, refuse_unreviewed
 from tasks.launcher.clock import Clock, SystemClock
-from tasks.launcher.request import actor_from, build_request, check_inputs
+from tasks.launcher.inputs import CheckedInputs, actor_from, check_inputs, params_query
+from tasks.launcher.request import LaunchRequest, build_request
 from tasks.launcher.results import (
     CHECKED,
     DRY_RUN,
@@ -26,7 +29,8 @@ from tasks.launcher.results import (
     LauncherResult,
     failure_description,
 )
-from tasks.launcher.settings_input import load_launch_settings
+from tasks.launcher.settings_input import SETTINGS_VARIABLE, load_launch_settings
+from tasks.settings import LaunchSettings
 from tasks.validation import validate_environment_name
 
 if TYPE_CHECKING:
@@ -81,15 +85,8 @@ def dispatch(args: argparse.Namespace, environ: Mapping[str, str]) -> LauncherRe
 def run_task(args: argparse.Namespace, environ: Mapping[str, str],
              runtime: Runtime) -> LauncherResult:
     if args.check:
-        checked = check_inputs(task_name=args.task, environment=args.environment,
-                               raw_params=args.param, reason=args.reason, timeout=args.timeout,
-                               environ=environ)
-        return LauncherResult.of(CHECKED, f"the inputs for {checked.entry.name} on "
-                                 f"{args.environment} are valid (checked without launch "
-                                 "settings; nothing was called)")
-    request = build_request(task_name=args.task, environment=args.environment,
-                            raw_params=args.param, reason=args.reason, timeout=args.timeout,
-                            settings_file=args.settings, environ=environ)
+        return _check(args, environ)
+    request = _approved_request(args, environ)
     if args.dry_run:
         runtime.out.write(json.dumps(request.run_task_request(), indent=2) + "\n")
         return LauncherResult.of(DRY_RUN, "dry run: printed the RunTask request, called nothing")
@@ -97,6 +94,50 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
     from tasks.launcher.follow import follow_task
 
     return follow_task(request, runtime, environ, wait=not args.no_wait)
+
+
+def _inputs(args: argparse.Namespace, environ: Mapping[str, str],
+            settings: LaunchSettings | None) -> CheckedInputs:
+    return check_inputs(task_name=args.task, environment=args.environment,
+                        raw_params=[*args.param, *params_query(args.params)], reason=args.reason,
+                        timeout=args.timeout, preview=args.preview, environ=environ,
+                        settings=settings)
+
+
+def _check(args: argparse.Namespace, environ: Mapping[str, str]) -> LauncherResult:
+    """Before approval: validate, then put the approval request on the run page."""
+    settings = None
+    if args.settings or environ.get(SETTINGS_VARIABLE):
+        validate_environment_name(args.environment)
+        settings = load_launch_settings(args.settings, environ, args.environment)
+    inputs = _inputs(args, environ, settings)
+    publish_approval_request(inputs, environ)
+    source = "its launch settings" if settings else "the built-in catalog"
+    return LauncherResult.of(CHECKED, f"the inputs for {inputs.task_name} on "
+                             f"{args.environment} are valid (checked against {source}; nothing "
+                             "was called)", request=inputs.digest())
+
+
+def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> LaunchRequest:
+    """The request to send, once it is known who approved it (GitHub runs: before any AWS
+    call) and that it is what the reviewer was shown."""
+    validate_environment_name(args.environment)
+    settings = load_launch_settings(args.settings, environ, args.environment)
+    inputs = _inputs(args, environ, settings)
+    if args.approved_request is not None and args.approved_request != inputs.digest():
+        raise Refused(f"what would run differs from the approval request the reviewer saw "
+                      f"({args.approved_request[:12]}… was approved, this is "
+                      f"{inputs.digest()[:12]}…): the stack file on main and the deployed "
+                      f"{args.environment} stack disagree about {inputs.task_name}; run `pulumi "
+                      "up` for it, then start a new run; nothing was started")
+    if in_github_actions(environ) and not args.dry_run:
+        approval = read_approval(environ, args.environment)
+        refuse_unreviewed(approval, actor=inputs.context.actor, environment=args.environment,
+                          required=settings.require_approval)
+        context = replace(inputs.context, approved_by=approval.approvers or None,
+                          approval_comment=approval.comment)
+        inputs = replace(inputs, context=context)
+    return build_request(inputs, settings, environ)
 
 
 def stop_run(args: argparse.Namespace, environ: Mapping[str, str],

@@ -17,7 +17,7 @@ from tasks.launcher.results import (
     TaskLost,
     TaskUnwatched,
 )
-from tasks.launcher.summary import RunReport, append_summary
+from tasks.launcher.summary import RunReport, append_summary, review_note
 from tasks.launcher.watch import Ending, TaskState, Watch
 
 _HINTS = (
@@ -46,7 +46,7 @@ def _failed_to_start(request: LaunchRequest, watch: Watch, state: TaskState) -> 
     watch.printer.line(f"container {request.task.container}: {state.container_reason or '-'}")
     watch.printer.line(f"hint: {start_failure_hint(*reasons)}")
     detail = state.container_reason or state.stopped_reason or state.stop_code or "no reason given"
-    return TaskFailedToStart(f"{request.entry.name} never ran its container: {detail}")
+    return TaskFailedToStart(f"{request.task_name} never ran its container: {detail}")
 
 
 def _stopped_or_not(request: LaunchRequest, watch: Watch) -> str:
@@ -60,7 +60,7 @@ def _ending_error(request: LaunchRequest, watch: Watch, ending: Ending,
                   failure: str) -> AdminTaskError | None:
     state = watch.state
     if ending == "timeout":
-        return TaskTimedOut(f"{request.entry.name} ran past its timeout of "
+        return TaskTimedOut(f"{request.task_name} ran past its timeout of "
                             f"{duration(request.timeout_seconds)}; {_stopped_or_not(request, watch)}")
     if ending == "cancelled":
         return Cancelled(f"cancelled by {watch.cancellation.signal_name}; "
@@ -85,12 +85,14 @@ def _summarise(path: str, request: LaunchRequest, watch: Watch, outcome: Outcome
                result: dict[str, Any] | None, duration_seconds: float) -> None:
     """Append the job summary; failing to write it changes neither the ending nor the code."""
     report = RunReport(
-        task=request.entry.name, environment=request.settings.environment,
+        task=request.task_name, environment=request.settings.environment,
         actor=request.context.actor, reason=request.context.reason,
         run_id=request.context.run_id, region=request.settings.region,
         cluster=request.settings.cluster, task_arn=watch.task_arn, outcome=outcome.name,
         final_status=watch.state.describe() if watch.state else "MISSING", exit_code=exit_code,
-        duration_seconds=duration_seconds, result=result)
+        duration_seconds=duration_seconds, result=result, preview=request.preview,
+        review=review_note(request.context.approved_by, request.context.approval_comment,
+                           in_github=request.reviewed_in_github))
     try:
         append_summary(path, report)
     except OSError as error:
@@ -115,7 +117,9 @@ def finish(request: LaunchRequest, watch: Watch, ending: Ending, result: dict[st
         _summarise(summary_path, request, watch, outcome, exit_code, result, duration_seconds)
     if error is not None:
         raise error
-    return LauncherResult.of(outcome, f"{request.entry.name} on {request.settings.environment} "
+    return LauncherResult.of(outcome, f"{request.task_name} on {request.settings.environment} "
                              f"exited with code {exit_code}", exit_code=exit_code,
                              was_new=bool(result and result.get("wasNew")), exitCode=exit_code,
-                             taskArn=watch.task_arn, result=result)
+                             taskArn=watch.task_arn, preview=request.preview,
+                             approvedBy=list(request.context.approved_by or ()) or None,
+                             result=result)

@@ -74,7 +74,7 @@ def _start(request: LaunchRequest, clients: Clients, printer: Printer,
         raise
     except Exception as error:
         raise LauncherFailed(
-            f"the launcher failed while starting {request.entry.name} "
+            f"the launcher failed while starting {request.task_name} "
             f"({failure_description(error)}); if ecs:RunTask went out a task may be running: "
             f"check the ECS console, or stop it with: {request.stop_command}") from None
 

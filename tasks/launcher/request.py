@@ -9,17 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, get_task
-from tasks.context import RunContext, context_from_environment, local_user
-from tasks.errors import InvalidInput
-from tasks.launcher.settings_input import load_launch_settings
+from tasks.context import APPROVAL_COMMENT_VARIABLE, APPROVED_BY_VARIABLE, RunContext
+from tasks.launcher.inputs import CheckedInputs
 from tasks.settings import LaunchSettings, TaskSettings
-from tasks.validation import validate_environment_name, validate_reason
 
 STARTED_BY_PREFIX = "admin-tasks/"
 MAX_STARTED_BY = 128
@@ -42,62 +38,37 @@ def stop_reason(why: str, context: RunContext) -> str:
     return f"admin-tasks: {why} by {context.actor} (run {context.run_id})"[:MAX_STOP_REASON]
 
 
-def run_context(environ: Mapping[str, str], reason: str) -> RunContext:
-    """Who and which run, checked with the container's own rules so it cannot refuse them."""
-    validate_reason(reason, required=True)
-    if environ.get("GITHUB_RUN_ID"):
-        run_id = f"{environ['GITHUB_RUN_ID']}-{environ.get('GITHUB_RUN_ATTEMPT') or '1'}"
-    else:
-        run_id = f"local-{secrets.token_hex(6)}"
-    return context_from_environment(
-        {"ADMIN_TASK_ACTOR": actor_from(environ), "ADMIN_TASK_RUN_ID": run_id,
-         "ADMIN_TASK_REASON": reason})
-
-
-def actor_from(environ: Mapping[str, str]) -> str:
-    """Who asked: on a re-run GITHUB_ACTOR is still the first run's starter, while
-    GITHUB_TRIGGERING_ACTOR is whoever clicked Re-run; outside GitHub, the OS user."""
-    return environ.get("GITHUB_TRIGGERING_ACTOR") or environ.get("GITHUB_ACTOR") or local_user()
-
-
 def stop_command(run_id: str, environment: str) -> str:
     """What an operator types to stop the tasks of a run the launcher could not stop."""
     return f"python -m tasks stop --run-id {run_id} --environment {environment}"
 
 
-def parse_parameters(entry: CatalogEntry, raw_params: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """``KEY=VALUE`` pairs → (env var, validated value), in the catalog's order."""
-    given: dict[str, str] = {}
-    for raw in raw_params:
-        name, equals, value = raw.partition("=")
-        if not equals or not name:
-            raise InvalidInput(f"--param {raw!r} is malformed: use --param KEY=VALUE")
-        if name in given:
-            raise InvalidInput(f"--param {name} is given twice: pass each parameter once")
-        entry.parameter(name)  # unknown name → InvalidInput listing the known ones
-        given[name] = value
-    pairs = []
-    for parameter in entry.parameters:
-        if parameter.name not in given:
-            if parameter.required:
-                raise InvalidInput(f"task {entry.name} needs --param {parameter.name}=… "
-                                   f"({parameter.description})")
-            continue
-        pairs.append((parameter.env_var, parameter.validator(given[parameter.name])))
-    return tuple(pairs)
-
-
 @dataclass(frozen=True)
 class LaunchRequest:
-    """A validated request to run one catalog task once."""
+    """A validated request to run one task once, with the approval it was given."""
 
-    entry: CatalogEntry
+    inputs: CheckedInputs
     settings: LaunchSettings
     task: TaskSettings
-    parameters: tuple[tuple[str, str], ...]
-    context: RunContext
     repository: str
-    timeout_seconds: int
+    reviewed_in_github: bool = False
+    """Whether this is a GitHub run (whose approvals were read), not a terminal's."""
+
+    @property
+    def task_name(self) -> str:
+        return self.inputs.task_name
+
+    @property
+    def context(self) -> RunContext:
+        return self.inputs.context
+
+    @property
+    def timeout_seconds(self) -> int:
+        return self.inputs.timeout_seconds
+
+    @property
+    def preview(self) -> bool:
+        return self.inputs.preview
 
     @property
     def started_by(self) -> str:
@@ -107,17 +78,32 @@ class LaunchRequest:
     def stop_command(self) -> str:
         return stop_command(self.context.run_id, self.settings.environment)
 
+    def overrides(self) -> list[tuple[str, str]]:
+        """The container's environment overrides: every input, as values, never a command."""
+        context = self.context
+        environment = [(given.env_var, given.value) for given in self.inputs.parameters]
+        environment += [("ADMIN_TASK_ACTOR", context.actor), ("ADMIN_TASK_RUN_ID", context.run_id),
+                        ("ADMIN_TASK_REASON", context.reason)]
+        if context.approved_by:
+            environment.append((APPROVED_BY_VARIABLE, ",".join(context.approved_by)))
+        if context.approval_comment:
+            environment.append((APPROVAL_COMMENT_VARIABLE, context.approval_comment))
+        if self.preview:
+            environment.append(("ADMIN_TASK_PREVIEW", "true"))
+        return environment
+
     def run_task_request(self) -> dict[str, Any]:
         """The RunTask parameters; the clientToken is a digest of everything else."""
-        environment = [*self.parameters, ("ADMIN_TASK_ACTOR", self.context.actor),
-                       ("ADMIN_TASK_RUN_ID", self.context.run_id),
-                       ("ADMIN_TASK_REASON", self.context.reason)]
+        approved_by = " ".join(self.context.approved_by or ()) or "not-reviewed"
         request: dict[str, Any] = {
             "cluster": self.settings.cluster,
             "taskDefinition": self.task.task_definition,
             "launchType": "FARGATE",
             "count": 1,
             "startedBy": self.started_by,
+            # The launcher role may only start tasks without ECS Exec (a shell into the
+            # container next to the database credentials): say so explicitly.
+            "enableExecuteCommand": False,
             "networkConfiguration": {"awsvpcConfiguration": {
                 "subnets": list(self.settings.subnets),
                 "securityGroups": list(self.settings.security_groups),
@@ -125,11 +111,15 @@ class LaunchRequest:
             }},
             "overrides": {"containerOverrides": [{
                 "name": self.task.container,
-                "environment": [{"name": name, "value": value} for name, value in environment],
+                "environment": [{"name": name, "value": value}
+                                for name, value in self.overrides()],
             }]},
+            # admin-tasks:environment is what the launcher role's StopTask is scoped to.
             "tags": [{"key": f"admin-tasks:{key}", "value": _tag_value(value)} for key, value in
                      (("actor", self.context.actor), ("run", self.context.run_id),
-                      ("repository", self.repository), ("task", self.entry.name))],
+                      ("repository", self.repository), ("task", self.task_name),
+                      ("environment", self.settings.environment),
+                      ("approved-by", approved_by), ("preview", str(self.preview).lower()))],
         }
         canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
         request["clientToken"] = hashlib.sha256(canonical.encode()).hexdigest()  # 64 characters
@@ -140,47 +130,10 @@ def _tag_value(value: str) -> str:
     return _NOT_TAG_VALUE.sub("_", value)[:MAX_TAG_VALUE] or "_"
 
 
-@dataclass(frozen=True)
-class CheckedInputs:
-    """The operator's inputs, validated without the launch settings or any AWS call."""
-
-    entry: CatalogEntry
-    parameters: tuple[tuple[str, str], ...]
-    context: RunContext
-    timeout: int | None
-
-
-def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
-                 timeout: int | None, environ: Mapping[str, str]) -> CheckedInputs:
-    """Every exit-2 check that needs neither the launch settings nor AWS (``run --check``)."""
-    validate_environment_name(environment)
-    entry = get_task(task_name)
-    if not entry.enabled_in(environment):
-        raise InvalidInput(f"task {entry.name} is not enabled in {environment} "
-                           f"(catalog: {', '.join(sorted(entry.environments or ()))})")
-    parameters = parse_parameters(entry, raw_params)
-    context = run_context(environ, reason)
-    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_SECONDS:
-        raise InvalidInput(f"--timeout must be 1 to {MAX_TIMEOUT_SECONDS} seconds (the launcher's "
-                           f"credentials last one hour), got {timeout}")
-    return CheckedInputs(entry, parameters, context, timeout)
-
-
-def build_request(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
-                  timeout: int | None, settings_file: str | None,
+def build_request(inputs: CheckedInputs, settings: LaunchSettings,
                   environ: Mapping[str, str]) -> LaunchRequest:
-    """Validate everything the operator passed; raise InvalidInput (exit 2) on the first problem."""
-    checked = check_inputs(task_name=task_name, environment=environment, raw_params=raw_params,
-                           reason=reason, timeout=timeout, environ=environ)
-    entry = checked.entry
-    settings = load_launch_settings(settings_file, environ, environment)
-    task = settings.tasks.get(entry.name)
-    if task is None:
-        raise InvalidInput(f"the {environment} stack has no task definition for {entry.name}: "
-                           "run `pulumi up` for it, then re-export ADMIN_TASKS_SETTINGS")
-    # The stack derives the settings' timeoutSeconds from the catalog it was deployed with.
-    return LaunchRequest(entry=entry, settings=settings, task=task, parameters=checked.parameters,
-                         context=checked.context,
+    """The request for checked inputs (their contract came from these settings)."""
+    return LaunchRequest(inputs=inputs, settings=settings,
+                         task=settings.tasks[inputs.task_name],
                          repository=environ.get("GITHUB_REPOSITORY") or "local",
-                         timeout_seconds=(checked.timeout or task.timeout_seconds
-                                          or entry.timeout_seconds))
+                         reviewed_in_github=environ.get("GITHUB_ACTIONS") == "true")

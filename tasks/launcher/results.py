@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import AdminTaskError, Cancelled, InvalidInput, TaskFailedToStart, TaskTimedOut
+from tasks.errors import (
+    AdminTaskError,
+    Cancelled,
+    InvalidInput,
+    Refused,
+    TaskFailedToStart,
+    TaskTimedOut,
+)
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -46,6 +53,7 @@ AWS_ERROR = Outcome("aws-error", 1)
 LOST = Outcome("lost", 1)
 LOST_CONTACT = Outcome("lost-contact", 1)
 LAUNCHER_ERROR = Outcome("launcher-error", 1)
+APPROVALS_UNREADABLE = Outcome("approvals-unreadable", 1)
 
 
 class AwsCallFailed(AdminTaskError):
@@ -72,10 +80,16 @@ class LauncherFailed(AdminTaskError):
     outcome, exit_code = LAUNCHER_ERROR.name, LAUNCHER_ERROR.code
 
 
+class ApprovalsUnreadable(AdminTaskError):
+    """GitHub's approvals of the run could not be read: nothing was started (exit 1)."""
+
+    outcome, exit_code = APPROVALS_UNREADABLE.name, APPROVALS_UNREADABLE.code
+
+
 OUTCOMES: tuple[Outcome, ...] = (
     CHECKED, DRY_RUN, STARTED, SUCCEEDED, FAILED, STOPPED, Outcome.of(InvalidInput),
-    Outcome.of(TaskFailedToStart), AWS_ERROR, LOST, LOST_CONTACT, LAUNCHER_ERROR,
-    Outcome.of(TaskTimedOut), Outcome.of(Cancelled),
+    Outcome.of(Refused), APPROVALS_UNREADABLE, Outcome.of(TaskFailedToStart), AWS_ERROR, LOST,
+    LOST_CONTACT, LAUNCHER_ERROR, Outcome.of(TaskTimedOut), Outcome.of(Cancelled),
 )
 
 

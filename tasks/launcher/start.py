@@ -42,10 +42,10 @@ def start(request: LaunchRequest, clients: Clients, printer: Printer,
         if failures or not tasks:
             detail = "; ".join(" ".join(str(f.get(key, "")) for key in ("reason", "detail", "arn")
                                         if f.get(key)) for f in failures)
-            raise TaskFailedToStart(f"ECS did not start {request.entry.name}: "
+            raise TaskFailedToStart(f"ECS did not start {request.task_name}: "
                                     f"{detail or 'no task in the RunTask response'}")
         task_arn = str(tasks[0]["taskArn"])
-    printer.status(f"started {request.entry.name} on {request.settings.environment} as {task_arn} "
+    printer.status(f"started {request.task_name} on {request.settings.environment} as {task_arn} "
                    f"(actor {request.context.actor}, run {request.context.run_id})")
     printer.status("console: " + console_url(request.settings.region, request.settings.cluster,
                                              task_arn))

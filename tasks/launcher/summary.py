@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tasks.launcher.clock import duration
+from tasks.launcher.markdown import cell, code
 from tasks.settings import strict_json
 
 #: The task package's result line is well under 4 KiB; a longer line is printed, not parsed.
@@ -54,46 +55,52 @@ class RunReport:
     exit_code: int
     duration_seconds: float
     result: dict[str, Any] | None
-
-
-def _cell(text: str) -> str:
-    """Table-safe text: no line breaks, pipes or Markdown/HTML an input could inject."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    for char in "*_[]<>#!~":
-        escaped = escaped.replace(char, "\\" + char)
-    return " ".join(escaped.split())
-
-
-def _code(text: str) -> str:
-    # GitHub tables split on "|" even inside a code span unless it is escaped.
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    review: str
+    """Who approved (logins and comment), or why nobody did (:func:`review_note`)."""
+    preview: bool = False
 
 
 def render_summary(report: RunReport) -> str:
     task_id = report.task_arn.rsplit("/", 1)[-1]
     rows = [
-        ("Task", _code(report.task)),
-        ("Environment", _code(report.environment)),
-        ("Actor", _cell(report.actor)),
-        ("Reason", _cell(report.reason)),
-        ("Run", _code(report.run_id)),
-        ("ECS task", f"[{_code(task_id)}]({console_url(report.region, report.cluster, report.task_arn)})"
-                     f" ({_code(report.task_arn)})"),
-        ("Final status", _cell(report.final_status)),
-        ("Exit code", _code(str(report.exit_code))),
+        ("Task", code(report.task)),
+        ("Environment", code(report.environment)),
+        ("Requested by", code(report.actor)),
+        ("Approved by", report.review),
+        ("Reason", code(report.reason)),
+        ("Run", code(report.run_id)),
+        ("ECS task", f"[{code(task_id)}]({console_url(report.region, report.cluster, report.task_arn)})"
+                     f" ({code(report.task_arn)})"),
+        ("Final status", cell(report.final_status)),
+        ("Exit code", code(str(report.exit_code))),
         ("Duration", duration(report.duration_seconds)),
     ]
-    lines = [f"### Admin task {_code(report.task)} on {_code(report.environment)}: "
-             f"{report.outcome}", "", "| | |", "|---|---|"]
+    kind = "Preview of admin task" if report.preview else "Admin task"
+    lines = [f"### {kind} {code(report.task)} on {code(report.environment)}: "
+             f"{report.outcome}", ""]
+    if report.preview:
+        lines += ["> **This was a preview: nothing was written.** The result line shows what "
+                  "the real run would change and the exit code it would have.", ""]
+    lines += ["| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     lines += ["", "**Result line**", ""]
     if report.result is None:
         lines.append("The task printed no JSON result line.")
     else:
         lines += ["| field | value |", "|---|---|"]
-        lines += [f"| {_cell(key)} | {_code(json.dumps(value, sort_keys=True))} |"
+        lines += [f"| {cell(key)} | {code(json.dumps(value, sort_keys=True))} |"
                   for key, value in report.result.items()]
     return "\n".join(lines) + "\n\n"
+
+
+def review_note(approved_by: tuple[str, ...] | None, comment: str | None,
+                in_github: bool) -> str:
+    """The summary's "Approved by" cell: the approvers, or why nobody reviewed the run."""
+    if approved_by:
+        approvers = ", ".join(code(login) for login in approved_by)
+        return approvers + (f" ({code(comment)})" if comment else "")
+    return ("not reviewed (approval is not required in this environment)" if in_github
+            else "not reviewed (run from a terminal)")
 
 
 def append_summary(path: str, report: RunReport) -> None:

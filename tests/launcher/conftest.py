@@ -20,9 +20,14 @@ from moto.logs.models import logs_backends
 from moto.moto_api import state_manager
 
 from tasks import cli
-from tasks.catalog import CATALOG
+from infra.launch import task_entry
+from infra.render_settings import stack_file_config
+from infra.task_specs import TaskSpec
+from tasks.app_tasks import parse_app_tasks
+from tasks.catalog import CATALOG, task_names
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
+from tests.launcher.fake_github import FakeGithub, review, serve
 from tasks.launcher.results import OUTCOMES
 
 REGION = "eu-west-1"
@@ -152,24 +157,30 @@ def create_network() -> dict[str, Any]:
     return {"subnets": [subnet], "securityGroups": [group]}
 
 
+def deployed_tasks() -> list[TaskSpec]:
+    """What the staging stack deploys: every built-in task and its application tasks."""
+    declared = stack_file_config("staging")["admin-tasks:appTasks"]
+    return [*map(TaskSpec.built_in, CATALOG),
+            *map(TaskSpec.application, parse_app_tasks(declared, task_names()))]
+
+
 def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
-    """Cluster, one task definition per catalog entry, the log group: the settings."""
+    """Cluster, one task definition per deployed task, the log group: the settings, built
+    as the stack builds them."""
     ecs = SESSION.client("ecs", region_name=REGION)
     cluster = ecs.create_cluster(clusterName="app-staging")["cluster"]["clusterArn"]
     tasks = {}
-    for entry in CATALOG:
-        family = f"admin-tasks-staging-{entry.name}"
+    for task in deployed_tasks():
+        tasks[task.name] = task_entry(ENVIRONMENT, task)
         ecs.register_task_definition(
-            family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-            cpu="256", memory="512",
-            containerDefinitions=[{"name": entry.name, "image": "admin-tasks:test",
+            family=tasks[task.name]["taskDefinition"], networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": task.name, "image": "admin-tasks:test",
                                    "essential": True, "memory": 512}])
-        tasks[entry.name] = {"taskDefinition": family, "container": entry.name,
-                             "logStreamPrefix": "admin-tasks",
-                             "timeoutSeconds": entry.timeout_seconds}
     SESSION.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
     return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,
-            **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "tasks": tasks}
+            **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "requireApproval": True,
+            "tasks": tasks}
 
 
 def reset_account(network: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +191,21 @@ def reset_account(network: dict[str, Any]) -> dict[str, Any]:
     logs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
     state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
     return create_stack_resources(network)
+
+
+@pytest.fixture
+def github_api() -> Iterator[FakeGithub]:
+    """GitHub's approvals endpoint on 127.0.0.1 (GITHUB_API_URL), approving by default as
+    `bob` for staging; see ``in_github`` for the variables a workflow job has."""
+    for fake in serve():
+        fake.approvals(review("bob", "staging", comment="looks right"))
+        yield fake
+
+
+def in_github(github_api: FakeGithub) -> dict[str, str]:
+    """The variables the launcher sees in a GitHub Actions job."""
+    return {"GITHUB_ACTIONS": "true", "GITHUB_API_URL": github_api.url,
+            "GITHUB_TOKEN": "ghs_test_token"}
 
 
 @pytest.fixture(scope="package")

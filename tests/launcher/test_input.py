@@ -26,7 +26,9 @@ def seed_admin_only_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
 
 INVALID = {
     "unknown task": (("run", "drop-db", *STAGING, *REASON), {},
-                     "unknown task 'drop-db': choose one of seed-admin, seed-superuser, migrate"),
+                     "unknown task 'drop-db': the staging stack has cleanup-activity-logs, "
+                     "clearsessions, deactivate-tenant, migrate, seed-admin, seed-superuser, "
+                     "send-invite"),
     "settings for another environment": (
         ("run", "seed-admin", "--environment", "prod", *EMAIL, *REASON), {},
         "the launch settings from ADMIN_TASKS_SETTINGS are for staging, not prod: use that "
@@ -35,7 +37,8 @@ INVALID = {
                           "task seed-admin needs --param email=… (the admin's email address)"),
     "invalid parameter": (
         ("run", "seed-admin", *STAGING, "--param", "email=ops@@example.com", *REASON), {},
-        "email must contain exactly one '@' (found 2): use the form name@example.com"),
+        "parameter email: email must contain exactly one '@' (found 2): use the form "
+        "name@example.com"),
     "unknown parameter": (
         ("run", "seed-superuser", *STAGING, "--param", "email=a@example.com", *REASON), {},
         "task seed-superuser has no parameter 'email' (its parameters: none)"),
@@ -88,13 +91,14 @@ def test_a_task_not_enabled_in_the_environment_exits_2(launch: Launcher, world: 
 
 
 def test_a_task_the_stack_did_not_deploy_exits_2(launch: Launcher, world: World) -> None:
-    world.settings["tasks"].pop("migrate")
+    world.settings["tasks"].pop("seed-superuser")
 
-    run = launch("run", "migrate", *STAGING, *REASON)
+    run = launch("run", "seed-superuser", *STAGING, *REASON)
 
     assert run.exit_code == 2
-    assert run.stderr == ("admin-tasks: the staging stack has no task definition for migrate: "
-                          "run `pulumi up` for it, then re-export ADMIN_TASKS_SETTINGS\n")
+    assert run.stderr == ("admin-tasks: the staging stack has no task definition for "
+                          "seed-superuser: run `pulumi up` for it, then re-export "
+                          "ADMIN_TASKS_SETTINGS\n")
     assert world.clients_made == []
 
 
@@ -122,6 +126,7 @@ def test_dry_run_prints_the_exact_run_task_request_and_calls_nothing(
         "launchType": "FARGATE",
         "count": 1,
         "startedBy": "admin-tasks/4242-1",
+        "enableExecuteCommand": False,
         "networkConfiguration": {"awsvpcConfiguration": {
             "subnets": world.settings["subnets"],
             "securityGroups": world.settings["securityGroups"],
@@ -134,7 +139,10 @@ def test_dry_run_prints_the_exact_run_task_request_and_calls_nothing(
         "tags": [{"key": "admin-tasks:actor", "value": "alice"},
                  {"key": "admin-tasks:run", "value": "4242-1"},
                  {"key": "admin-tasks:repository", "value": "acme/app"},
-                 {"key": "admin-tasks:task", "value": "seed-admin"}],
+                 {"key": "admin-tasks:task", "value": "seed-admin"},
+                 {"key": "admin-tasks:environment", "value": "staging"},
+                 {"key": "admin-tasks:approved-by", "value": "not-reviewed"},
+                 {"key": "admin-tasks:preview", "value": "false"}],
     }
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
     assert token == hashlib.sha256(canonical).hexdigest()

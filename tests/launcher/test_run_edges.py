@@ -10,7 +10,8 @@ from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import Stubber
 
 from tasks.launcher.aws import Clients, make_clients
-from tests.launcher.conftest import REGION, SESSION, Launcher, World
+from tests.launcher.conftest import REGION, SESSION, Launcher, World, in_github
+from tests.launcher.fake_github import FakeGithub
 from tests.launcher.test_run import SEED
 
 
@@ -172,11 +173,11 @@ def test_logs_it_may_not_read_do_not_stop_the_task_or_hide_its_exit_code(
 
 
 def test_in_github_actions_container_lines_cannot_run_workflow_commands(
-        launch: Launcher, world: World) -> None:
+        launch: Launcher, world: World, github_api: FakeGithub) -> None:
     launch.clock.at(1, lambda: world.write_logs(["::add-mask::x", "::error::forged"]))
     launch.clock.at(1, lambda: world.stop(exit_code=0))
 
-    run = launch(*SEED, GITHUB_ACTIONS="true")
+    run = launch(*SEED, **in_github(github_api))
 
     lines = run.operator_lines
     assert lines[2].startswith("::stop-commands::")

@@ -33,8 +33,9 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "|---|---|",
         "| Task | `seed-admin` |",
         "| Environment | `staging` |",
-        "| Actor | alice |",
-        "| Reason | first admin for launch |",
+        "| Requested by | `alice` |",
+        "| Approved by | not reviewed (run from a terminal) |",
+        "| Reason | `first admin for launch` |",
         "| Run | `4242-1` |",
         f"| ECS task | [`{task.id}`](https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/"
         f"app-staging/tasks/{task.id}/configuration?region=eu-west-1) (`{task.task_arn}`) |",
@@ -69,7 +70,7 @@ def test_a_failed_run_summary_says_so_and_escapes_what_the_operator_typed(
     text = summary.read_text(encoding="utf-8")
     assert run.exit_code == 4
     assert text.startswith("### Admin task `seed-admin` on `staging`: failed\n")
-    assert "| Reason | fix \\| \\<b\\>ticket\\</b\\> \\[x\\](http://evil) |" in text
+    assert "| Reason | `fix \\| <b>ticket</b> [x](http://evil)` |" in text
     assert "| Exit code | `4` |" in text
     assert "The task printed no JSON result line." in text
 

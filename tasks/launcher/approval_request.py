@@ -1,0 +1,77 @@
+"""The approval request: what a reviewer sees on the run page before approving.
+
+GitHub does not show ``workflow_dispatch`` inputs on the run page, so the check job
+(``run --check``) writes them there itself, each value exactly as it will be passed, and
+hands the approved job a digest of it (``request`` output): that job recomputes the
+digest from the deployed launch settings and starts nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from tasks.launcher.clock import duration
+from tasks.launcher.inputs import CheckedInputs
+from tasks.launcher.markdown import cell, code
+
+
+def render_approval_request(inputs: CheckedInputs) -> str:
+    contract, context = inputs.contract, inputs.context
+    preview = ("**yes: a preview.** It runs the same checks and statements, reports what "
+               "would change, and writes nothing" if inputs.preview else "no: this run writes")
+    rows = [("Task", f"{code(inputs.task_name)}: {cell(contract.description)}"),
+            ("Environment", code(inputs.environment)),
+            ("Requested by", code(context.actor)),
+            ("Reason", code(context.reason)),
+            ("Run", code(context.run_id)),
+            ("Timeout", duration(inputs.timeout_seconds)),
+            ("Preview", preview)]
+    lines = [f"### Approval request: {code(inputs.task_name)} on {code(inputs.environment)}",
+             "", "Approve only if every value below is what should run: it is exactly what "
+             "the approved job will pass.", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += ["", *_parameters(inputs), "", *_steps(inputs), "",
+              f"Request digest: {code(inputs.digest())}. The approved job recomputes it from "
+              "the deployed stack and refuses to start anything that differs."]
+    return "\n".join(lines) + "\n\n"
+
+
+def _parameters(inputs: CheckedInputs) -> list[str]:
+    if not inputs.parameters:
+        return ["**Parameters**: none."]
+    rules = {parameter.name: parameter for parameter in inputs.contract.parameters}
+    lines = ["**Parameters** (each value exactly as it will be passed)", "",
+             "| parameter | value | rule |", "|---|---|---|"]
+    lines += [f"| {code(given.name)} | {code(given.value)} | {cell(rules[given.name].rule())} |"
+              for given in inputs.parameters]
+    if any(rules[given.name].type == "email" for given in inputs.parameters):
+        lines += ["", "An email address is ASCII only after validation: it cannot hold a "
+                  "character that looks like another (such as a Cyrillic letter for a Latin one)."]
+    return lines
+
+
+def _steps(inputs: CheckedInputs) -> list[str]:
+    argv = inputs.argv()
+    if inputs.contract.image == "tasks":
+        return [f"**Command**: {code(' '.join(argv[0]))} in this repository's image; it reads "
+                "the parameters above from its environment."]
+    lines = ["**What will run** in the application's image: each step's argv (a JSON list, "
+             "values in place), in order; a step that fails stops the steps after it.", "",
+             "| step | argv |", "|---|---|"]
+    lines += [f"| {number} | {code(json.dumps(step, ensure_ascii=False))} |"
+              for number, step in enumerate(argv, start=1)]
+    return lines
+
+
+def publish_approval_request(inputs: CheckedInputs, environ: Mapping[str, str]) -> None:
+    """Append the request to the job summary and hand its digest to the approved job."""
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8", errors="backslashreplace") as page:
+            page.write(render_approval_request(inputs))
+    output = environ.get("GITHUB_OUTPUT")
+    if output:
+        with Path(output).open("a", encoding="utf-8") as outputs:
+            outputs.write(f"request={inputs.digest()}\n")

@@ -1,0 +1,106 @@
+"""The approval request the check job puts on the run page before a reviewer approves:
+every value exactly as it will be passed, shown literally, linking nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tasks.launcher.markdown import code
+from tests.launcher.conftest import Launcher, World
+
+HOSTILE_REASON = ("**approve** <script>alert(1)</script> <img src=x onerror=alert(1)> "
+                  "cc @octocat and @acme/admins see https://evil.example/x www.evil.example "
+                  "[click](http://evil.example) `rm -rf` | a | b || שלום עולם\u00a0end")
+
+
+def outside_code_spans(markdown: str) -> str:
+    """The text GitHub would render as Markdown: code spans (any fence length) removed."""
+    out, position = [], 0
+    for opening in re.finditer(r"(?<!`)(`+)(?!`)", markdown):
+        if opening.start() < position:
+            continue
+        fence = opening.group(1)
+        closing = re.compile(rf"(?<!`){fence}(?!`)").search(markdown, opening.end())
+        if closing is None:
+            continue
+        out.append(markdown[position:opening.start()])
+        position = closing.end()
+    out.append(markdown[position:])
+    return "".join(out)
+
+
+def check(launch: Launcher, tmp_path: Path, *argv: str) -> tuple[str, str, dict[str, object]]:
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    run = launch("run", *argv, "--check", GITHUB_STEP_SUMMARY=str(summary),
+                 GITHUB_OUTPUT=str(output))
+    assert run.exit_code == 0, run.stderr
+    return summary.read_text(encoding="utf-8"), output.read_text(encoding="utf-8"), run.result
+
+
+def test_the_request_shows_every_value_literally_and_hands_on_its_digest(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    text, output, result = check(launch, tmp_path, "seed-admin", "--environment", "staging",
+                                 "--param", "email=attacker@evil.example",
+                                 "--reason", HOSTILE_REASON)
+
+    assert text.startswith("### Approval request: `seed-admin` on `staging`\n")
+    assert f"| Reason | {code(HOSTILE_REASON)} |" in text
+    assert "| `email` | `attacker@evil.example` |" in text
+    assert "| Requested by | `alice` |" in text and "| Run | `4242-1` |" in text
+    assert "| Timeout | 10m 00s |" in text and "| Preview | no: this run writes |" in text
+    assert "cannot hold a character that looks like another" in text
+    assert "**Command**: `python -I -m tasks seed-admin`" in text
+    rendered = outside_code_spans(text)
+    for dangerous in ("@octocat", "@acme", "http", "www.", "<script", "<img", "[click]", "**approve"):
+        assert dangerous not in rendered, dangerous
+    assert "\u00a0" not in text and "\\u00a0end" in text  # a look-alike space is shown as such
+    assert output == f"request={result['request']}\n"
+    assert world.clients_made == []
+
+
+def test_every_table_row_keeps_its_columns(launch: Launcher, tmp_path: Path) -> None:
+    text, _, _ = check(launch, tmp_path, "seed-admin", "--environment", "staging",
+                       "--param", "email=a@example.com", "--reason", HOSTILE_REASON)
+    for row in (line for line in text.splitlines() if line.startswith("|")):
+        cells = re.split(r"(?<!\\)\|", row)[1:-1]
+        assert len(cells) in (2, 3), row
+
+
+def test_an_application_task_shows_the_exact_argv_of_every_step(
+        launch: Launcher, tmp_path: Path) -> None:
+    text, _, _ = check(launch, tmp_path, "send-invite", "--environment", "staging",
+                       "--params=email=new.hire%40example.com&dry_run=--dry-run",
+                       "--reason", "invite the new hire")
+
+    assert "| `dry_run` | `--dry-run` | one of --dry-run |" in text
+    assert ('| 1 | `["python", "manage.py", "send_invite", "--email=new.hire@example.com", '
+            '"--dry-run"]` |') in text
+    assert "a step that fails stops the steps after it" in text
+
+
+def test_a_preview_is_shown_plainly_as_one(launch: Launcher, tmp_path: Path) -> None:
+    text, _, _ = check(launch, tmp_path, "seed-admin", "--environment", "staging",
+                       "--param", "email=a@example.com", "--reason", "try", "--preview")
+    assert "| Preview | **yes: a preview.** It runs the same checks and statements" in text
+
+
+def test_the_digest_changes_with_anything_the_reviewer_sees(
+        launch: Launcher, tmp_path: Path) -> None:
+    base = ("cleanup-activity-logs", "--environment", "staging", "--reason", "monthly")
+    digests = {launch("run", *base, *extra, "--check").result["request"]
+               for extra in (["--param=days=90"], ["--param=days=91"], ["--param=days=90",
+                                                                         "--timeout=900"])}
+    assert len(digests) == 3
+
+
+@pytest.mark.parametrize("reason", ["line\nbreak", "\u202eevil", ""])
+def test_an_invalid_request_writes_no_approval_request(
+        launch: Launcher, tmp_path: Path, reason: str) -> None:
+    summary = tmp_path / "summary.md"
+    run = launch("run", "seed-admin", "--environment", "staging", "--param",
+                 "email=a@example.com", "--reason", reason, "--check",
+                 GITHUB_STEP_SUMMARY=str(summary))
+    assert run.exit_code == 2 and not summary.exists()
