@@ -26,8 +26,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from infra.policy.execution_rules import task_role_violations
 from infra.policy.guardrails import GUARDRAILS, Guardrail
-from infra.policy.permission_rules import task_role_violations
 from infra.policy.resource_rules import (
     MINIMUM_PRODUCTION_REVIEWERS,
     github_environment_violations,

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.policy.iam_rules import Props, trust_violations
-from infra.policy.permission_rules import (
-    execution_violations,
-    launcher_violations,
-    managed_policy_violations,
-)
+from infra.policy.execution_rules import execution_violations, managed_policy_violations
+from infra.policy.iam_rules import Props
+from infra.policy.permission_rules import launcher_violations
 from infra.policy.resource_rules import (
     github_environment_violations,
     log_retention_violations,
-    secret_violations,
     task_definition_violations,
 )
+from infra.policy.secret_rules import secret_violations
+from infra.policy.trust_rules import trust_violations
 
 Check = Callable[[str, Props], list[str]]
 

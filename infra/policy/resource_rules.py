@@ -1,4 +1,4 @@
-"""Guardrails 2, 5, 6 and 7: GitHub environment, task definitions, secrets, log retention."""
+"""Guardrails 2, 5 and 7: GitHub environment, task definitions, log retention."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from infra.policy.iam_rules import Props, as_list
 MINIMUM_PRODUCTION_REVIEWERS = 2
 SECRET_VALUE_FROM = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:*?]+:[A-Za-z0-9_.-]+::")
-SECRET_NAME = re.compile(r"admin-tasks/[a-z][a-z0-9-]*/[a-z0-9-]+")
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
@@ -130,29 +129,6 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
     if as_list(container.get("portMappings")):
         problems.append("admin tasks take no connections: remove port mappings")
     return problems
-
-
-def secret_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 6: secrets under admin-tasks/<env>/, recoverable, values outside Pulumi."""
-    if resource_type == "aws:secretsmanager/secret:Secret":
-        found = []
-        if not SECRET_NAME.fullmatch(str(props.get("name", ""))):
-            found.append(f"secret name {props.get('name')!r} must be admin-tasks/<env>/<name>")
-        window = props.get("recoveryWindowInDays")
-        if not isinstance(window, (int, float)) or not 7 <= window <= 30:
-            found.append(f"recovery window must be set to 7-30 days (got {window!r})")
-        return found
-    if resource_type == "aws:secretsmanager/secretVersion:SecretVersion" and any(
-            props.get(key) for key in ("secretString", "secretBinary", "secretStringWo")):
-        return ["a secret value is declared in the program, so it enters Pulumi state; put it "
-                "with `aws secretsmanager put-secret-value` instead"]
-    variable = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
-    if resource_type == variable and (
-            SECRETISH_NAME.search(str(props.get("variableName", "")))
-            or CREDENTIAL_IN_URL.search(str(props.get("value", "")))):
-        return [f"variable {props.get('variableName')} looks like a secret: variables are "
-                "plain text"]
-    return []
 
 
 def log_retention_violations(resource_type: str, props: Props) -> list[str]:

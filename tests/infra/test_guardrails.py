@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from infra.policy.execution_rules import task_role_violations
 from infra.policy.guardrails import GUARDRAILS, Guardrail
-from infra.policy.permission_rules import task_role_violations
 from tests.infra.harness import Registered, StackRun
 
 BY_NUMBER = {guardrail.number: guardrail for guardrail in GUARDRAILS}

@@ -1,0 +1,90 @@
+"""Guardrail 4: the execution and task roles' permissions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from infra.policy.iam_rules import (
+    EXECUTION_ACTIONS,
+    KMS_KEY_ARN,
+    SECRET_ARN,
+    Props,
+    as_list,
+    document,
+    generic_violations,
+    granted_actions,
+    resources_match,
+    star_resource,
+    statements,
+)
+from infra.policy.permission_rules import POLICY_TYPES, ROLE_POLICY
+
+
+def execution_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 4: the role that reads secrets reads named secrets, and only decrypts them."""
+    if resource_type not in POLICY_TYPES:
+        return []
+    policy = document(props.get("policy") or "{}")
+    actions = granted_actions(policy)
+    if not any(a.startswith("secretsmanager:") for a in actions) or any(
+            a.startswith("ecs:") for a in actions):
+        return []  # not an execution policy (a launcher with secrets fails guardrail 3)
+    found = generic_violations(policy)
+    extra = actions - EXECUTION_ACTIONS
+    if extra:
+        found.append(f"execution policy grants {sorted(extra)}; ECS needs only pull, logs, "
+                     "the referenced secrets and their key")
+    for statement in statements(policy):
+        actions = set(as_list(statement.get("Action")))
+        found += star_resource(statement)
+        if "secretsmanager:GetSecretValue" in actions and not resources_match(
+                statement, SECRET_ARN):
+            found.append("secretsmanager:GetSecretValue only on named secret ARNs")
+        if "kms:Decrypt" in actions and not (
+                resources_match(statement, KMS_KEY_ARN)
+                and "kms:ViaService" in ((statement.get("Condition") or {}).get(
+                    "StringEquals") or {})):
+            found.append("kms:Decrypt only on the configured key, via Secrets Manager")
+    return found
+
+
+def managed_policy_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 4: no AWS-managed policies (they grant "*" resources) on admin-task roles."""
+    arns = []
+    if resource_type == "aws:iam/role:Role":
+        arns = [str(a) for a in as_list(props.get("managedPolicyArns"))]
+    elif resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+        arns = [str(props.get("policyArn", ""))]
+    return [f"managed policy {arn} attached; use the stack's least-privilege inline policies"
+            for arn in arns if arn]
+
+
+def task_role_violations(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    """Guardrail 4 (stack-wide): the task role gets no policy; the execution role reads only
+    the secrets some task definition references."""
+    task_roles, referenced = set(), set()
+    for resource_type, props in resources:
+        if resource_type == "aws:ecs/taskDefinition:TaskDefinition":
+            task_roles.add(str(props.get("taskRoleArn", "")).rsplit("/", 1)[-1])
+            referenced |= _value_from_secrets(props.get("containerDefinitions"))
+    found = []
+    for resource_type, props in resources:
+        if resource_type != ROLE_POLICY:
+            continue
+        if str(props.get("role", "")) in task_roles:
+            found.append(f"the task role {props.get('role')} has a policy; it must have none")
+        policy = document(props.get("policy") or "{}")
+        granted = {str(r) for s in statements(policy)
+                   if "secretsmanager:GetSecretValue" in as_list(s.get("Action"))
+                   for r in as_list(s.get("Resource"))}
+        if granted - referenced:
+            found.append(f"execution role may read {sorted(granted - referenced)}, which no "
+                         "task definition references")
+    return found
+
+
+def _value_from_secrets(raw: object) -> set[str]:
+    containers = as_list(json.loads(raw) if isinstance(raw, str) else raw)
+    return {str(secret.get("valueFrom", "")).rsplit(":", 3)[0]
+            for container in containers for secret in as_list(container.get("secrets"))}
