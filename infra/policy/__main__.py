@@ -32,7 +32,12 @@ from infra.policy.resource_rules import (
     MINIMUM_PRODUCTION_REVIEWERS,
     github_environment_violations,
 )
-from infra.policy.stack_rules import launcher_role_violations, production_github_violations
+from infra.policy.stack_rules import (
+    Finding,
+    StackResource,
+    launcher_role_violations,
+    production_github_violations,
+)
 
 REVIEWERS_SCHEMA = PolicyConfigSchema(properties={"minimumProductionReviewers": {
     "type": "integer", "minimum": 1, "maximum": 6, "default": MINIMUM_PRODUCTION_REVIEWERS}})
@@ -58,18 +63,19 @@ def _minimum_reviewers(config: Mapping[str, Any]) -> int:
 
 
 def _stack_policy(name: str, number: int, description: str,
-                  check: Callable[[StackValidationArgs], list[str]],
+                  check: Callable[[StackValidationArgs], list[Finding]],
                   config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        for message in check(args):
-            report(f"guardrail {number}: {message}", None)
+        for finding in check(args):
+            report(f"guardrail {number}: {finding.message}", finding.urn)
 
     return StackValidationPolicy(name=name, description=description, validate=validate,
                                  config_schema=config_schema)
 
 
-def _resources(args: StackValidationArgs) -> list[tuple[str, Any]]:
-    return [(resource.resource_type, resource.props) for resource in args.resources]
+def _resources(args: StackValidationArgs) -> list[StackResource]:
+    return [(resource.resource_type, resource.props, resource.urn)
+            for resource in args.resources]
 
 
 PolicyPack(

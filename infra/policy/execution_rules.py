@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from infra.policy.iam_rules import (
     EXECUTION_ACTIONS,
@@ -19,6 +18,7 @@ from infra.policy.iam_rules import (
     statements,
 )
 from infra.policy.permission_rules import POLICY_TYPES, ROLE_POLICY
+from infra.policy.stack_rules import Finding, Resources
 
 
 def execution_violations(resource_type: str, props: Props) -> list[str]:
@@ -60,27 +60,28 @@ def managed_policy_violations(resource_type: str, props: Props) -> list[str]:
             for arn in arns if arn]
 
 
-def task_role_violations(resources: Sequence[tuple[str, Props]]) -> list[str]:
+def task_role_violations(resources: Resources) -> list[Finding]:
     """Guardrail 4 (stack-wide): the task role gets no policy; the execution role reads only
     the secrets some task definition references."""
     task_roles, referenced = set(), set()
-    for resource_type, props in resources:
+    for resource_type, props, _ in resources:
         if resource_type == "aws:ecs/taskDefinition:TaskDefinition":
             task_roles.add(str(props.get("taskRoleArn", "")).rsplit("/", 1)[-1])
             referenced |= _value_from_secrets(props.get("containerDefinitions"))
     found = []
-    for resource_type, props in resources:
+    for resource_type, props, urn in resources:
         if resource_type != ROLE_POLICY:
             continue
         if str(props.get("role", "")) in task_roles:
-            found.append(f"the task role {props.get('role')} has a policy; it must have none")
+            found.append(Finding(urn, f"the task role {props.get('role')} has a policy; it "
+                                 "must have none"))
         policy = document(props.get("policy") or "{}")
         granted = {str(r) for s in statements(policy)
                    if "secretsmanager:GetSecretValue" in as_list(s.get("Action"))
                    for r in as_list(s.get("Resource"))}
         if granted - referenced:
-            found.append(f"execution role may read {sorted(granted - referenced)}, which no "
-                         "task definition references")
+            found.append(Finding(urn, f"execution role may read {sorted(granted - referenced)}, "
+                                 "which no task definition references"))
     return found
 
 

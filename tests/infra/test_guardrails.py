@@ -51,8 +51,12 @@ def test_each_guarded_type_is_declared(stack_run: StackRun, type_: str) -> None:
     assert stack_run.of_type(type_), f"no {type_} registered"
 
 
+def _stack(run: StackRun) -> list[tuple[str, dict[str, Any], str]]:
+    return [(r.type, r.inputs, r.urn) for r in run.resources]
+
+
 def test_task_role_has_no_policy_and_secrets_match_definitions(stack_run: StackRun) -> None:
-    assert task_role_violations([(r.type, r.inputs) for r in stack_run.resources]) == []
+    assert task_role_violations(_stack(stack_run)) == []
 
 
 def _edit_policy(resource: Registered, field: str,
@@ -198,9 +202,9 @@ def test_every_guardrail_has_a_broken_case() -> None:
 
 def test_a_policy_on_the_task_role_is_reported(stack_run: StackRun) -> None:
     task_role = next(r for r in stack_run.of_type(ROLE) if r.inputs["name"].endswith("-task"))
-    extra = (ROLE_POLICY, {"role": task_role.inputs["name"], "policy": "{}"})
-    found = task_role_violations([*((r.type, r.inputs) for r in stack_run.resources), extra])
-    assert any("task role" in message for message in found), found
+    extra = (ROLE_POLICY, {"role": task_role.inputs["name"], "policy": "{}"}, "urn:extra")
+    found = task_role_violations([*_stack(stack_run), extra])
+    assert any(f.urn == "urn:extra" and "task role" in f.message for f in found), found
 
 
 def test_reading_an_unreferenced_secret_is_reported(stack_run: StackRun) -> None:
@@ -208,6 +212,6 @@ def test_reading_an_unreferenced_secret_is_reported(stack_run: StackRun) -> None
         _policy_with(stack_run, "secretsmanager:GetSecretValue"), "policy",
         lambda d: d["Statement"][0]["Resource"].append(
             "arn:aws:secretsmanager:eu-west-1:111111111111:secret:other-app/db-Zz99Yy"))
-    resources = [(r.type, r.inputs) for r in stack_run.resources if r.urn != broken.urn]
-    found = task_role_violations([*resources, (broken.type, broken.inputs)])
-    assert any("other-app/db" in message for message in found), found
+    resources = [resource for resource in _stack(stack_run) if resource[2] != broken.urn]
+    found = task_role_violations([*resources, (broken.type, broken.inputs, broken.urn)])
+    assert any(f.urn == broken.urn and "other-app/db" in f.message for f in found), found

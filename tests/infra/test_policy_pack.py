@@ -87,7 +87,9 @@ def test_the_pack_blocks_a_managed_policy_on_the_launcher_role(
                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
     stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
         resources=[*_resources(stack_run), attachment]))
-    assert "launcher-role-only-launches" in {d.policyName for d in stack.diagnostics}
+    # Reported against the attachment, as a resource policy would report it.
+    assert ("launcher-role-only-launches", attachment.urn) in {
+        (d.policyName, d.urn) for d in stack.diagnostics}
 
 
 def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,
