@@ -15,16 +15,21 @@ Document = dict[str, Any]
 VERSION = "2012-10-17"
 
 
-def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> Document:
-    """Only a job of this repository's environment, in either `sub` form, may assume the role."""
+def github_trust_policy(provider_arn: str, subjects: Sequence[str], *, job_workflow_ref: str,
+                        repository_id: str) -> Document:
+    """Only a job of the admin workflow on main of this repository (by id), running in the
+    environment (either `sub` form), may assume the role. The subject alone names only the
+    environment, which any other workflow of the repository can declare."""
     return {"Version": VERSION, "Statement": [{
-        "Sid": "GithubEnvironmentOnly",
+        "Sid": "AdminWorkflowInGithubEnvironmentOnly",
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {
             f"{OIDC_HOST}:aud": OIDC_AUDIENCE,
             f"{OIDC_HOST}:sub": list(subjects),
+            f"{OIDC_HOST}:job_workflow_ref": job_workflow_ref,
+            f"{OIDC_HOST}:repository_id": repository_id,
         }},
     }]}
 

@@ -16,7 +16,14 @@ from infra.components.task_definitions import AdminTaskDefinitions, AdminTaskDef
 from infra.config import StackConfig
 from infra.config_rules import ECR_IMAGE
 from infra.containers import TASKS_ENTRY_POINT, ContainerSpec
-from infra.naming import PROJECT, github_subjects, log_group_name, prefix, task_family
+from infra.naming import (
+    PROJECT,
+    admin_job_workflow_ref,
+    github_subjects,
+    log_group_name,
+    prefix,
+    task_family,
+)
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
 from tasks.catalog import CatalogEntry, get_task
 
@@ -34,7 +41,8 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         role_name=f"{prefix(env)}-github", existing_provider_arn=config.github.oidc_provider_arn,
         subjects=pulumi.Output.all(owner_id, repository_id).apply(lambda ids: github_subjects(
             config.github.owner, config.github.repository, ids[0], ids[1], env)),
-        tags=tags))
+        job_workflow_ref=admin_job_workflow_ref(config.github.owner, config.github.repository),
+        repository_id=pulumi.Output.from_input(repository_id).apply(str), tags=tags))
     entries = [get_task(name) for name in config.tasks]
     secrets = AdminSecrets("secrets", _secrets_args(config, entries, tags))
     definitions = AdminTaskDefinitions("admin-tasks", AdminTaskDefinitionsArgs(

@@ -35,7 +35,8 @@ class Guardrail:
 
 GUARDRAILS = (
     Guardrail("github-oidc-trust", 1, "The GitHub role trusts exactly the two subjects of one "
-              "repository environment, audience sts.amazonaws.com, for at most an hour.",
+              "repository environment, the admin workflow on main of that repository (by "
+              "id), audience sts.amazonaws.com, for at most an hour.",
               trust_violations),
     Guardrail("reviewed-github-environment", 2, "Required reviewers, no self-review, no admin "
               "bypass in production, deployments from main only.",

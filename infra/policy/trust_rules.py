@@ -19,13 +19,22 @@ from infra.policy.iam_rules import (
     statements,
 )
 
-LEGACY_SUBJECT = re.compile(r"repo:([A-Za-z0-9-]+)/([A-Za-z0-9._-]+):environment:([a-z0-9-]+)")
+_OWNER, _REPOSITORY = r"(?P<owner>[A-Za-z0-9-]+)", r"(?P<repository>[A-Za-z0-9._-]+)"
+_ENVIRONMENT = r"environment:(?P<environment>[a-z0-9-]+)"
+LEGACY_SUBJECT = re.compile(rf"repo:{_OWNER}/{_REPOSITORY}:{_ENVIRONMENT}")
 IMMUTABLE_SUBJECT = re.compile(
-    r"repo:([A-Za-z0-9-]+)@\d+/([A-Za-z0-9._-]+)@\d+:environment:([a-z0-9-]+)")
+    rf"repo:{_OWNER}@[0-9]+/{_REPOSITORY}@(?P<repository_id>[0-9]+):{_ENVIRONMENT}")
+# Kept here rather than imported from infra/naming.py, so that the pack checks the program
+# against its own expectation: a rename in the program must be made here too, on purpose.
+ADMIN_JOB_WORKFLOW_REF = re.compile(
+    rf"{_OWNER}/{_REPOSITORY}/\.github/workflows/admin-task\.yml@refs/heads/main")
+AUDIENCE, SUBJECT, WORKFLOW, REPOSITORY = (
+    f"{OIDC_HOST}:{claim}" for claim in ("aud", "sub", "job_workflow_ref", "repository_id"))
 
 
 def trust_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 1: the GitHub role trusts exactly this repository's environment."""
+    """Guardrail 1: the GitHub role trusts exactly the admin workflow on main of one
+    repository, running in that repository's environment."""
     if resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         found = []
         if props.get("url") != f"https://{OIDC_HOST}":
@@ -70,12 +79,35 @@ def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:
     operators = set(statement.get("Condition") or {})
     if operators != {"StringEquals"}:
         found.append(f"conditions must be StringEquals only (got {sorted(operators)})")
-    if conditions(statement, "StringEquals", f"{OIDC_HOST}:aud") != ["sts.amazonaws.com"]:
-        found.append(f"{OIDC_HOST}:aud must equal sts.amazonaws.com")
-    subjects = conditions(statement, "StringEquals", f"{OIDC_HOST}:sub")
-    legacy = [m.groups() for s in subjects if (m := LEGACY_SUBJECT.fullmatch(s))]
-    immutable = [m.groups() for s in subjects if (m := IMMUTABLE_SUBJECT.fullmatch(s))]
-    if len(subjects) != 2 or len(legacy) != 1 or len(immutable) != 1 or legacy != immutable:
+    return found + _claim_violations(statement)
+
+
+def _claim_violations(statement: Mapping[str, Any]) -> list[str]:
+    """aud, both subjects of one environment, and the admin workflow on main of that very
+    repository, by id: the subject alone names an environment any workflow may declare."""
+    keys = {str(key) for key in (statement.get("Condition") or {}).get("StringEquals") or {}}
+    found = [f"condition key {key} is not one of the four the role is pinned by "
+             f"({AUDIENCE}, {SUBJECT}, {WORKFLOW}, {REPOSITORY})"
+             for key in sorted(keys - {AUDIENCE, SUBJECT, WORKFLOW, REPOSITORY})]
+    if conditions(statement, "StringEquals", AUDIENCE) != ["sts.amazonaws.com"]:
+        found.append(f"{AUDIENCE} must equal sts.amazonaws.com")
+    subjects = conditions(statement, "StringEquals", SUBJECT)
+    legacy = [m for s in subjects if (m := LEGACY_SUBJECT.fullmatch(s))]
+    immutable = [m for s in subjects if (m := IMMUTABLE_SUBJECT.fullmatch(s))]
+    same = len(legacy) == len(immutable) == 1 and all(
+        legacy[0][part] == immutable[0][part] for part in ("owner", "repository", "environment"))
+    if len(subjects) != 2 or not same:
         found.append(f"subjects must be exactly the legacy and the immutable form of one "
                      f"repository's environment (got {subjects})")
+    refs = conditions(statement, "StringEquals", WORKFLOW)
+    ref = ADMIN_JOB_WORKFLOW_REF.fullmatch(refs[0]) if len(refs) == 1 else None
+    if ref is None or not legacy or (ref["owner"], ref["repository"]) != (
+            legacy[0]["owner"], legacy[0]["repository"]):
+        found.append(f"{WORKFLOW} must be exactly OWNER/REPO/.github/workflows/admin-task.yml"
+                     f"@refs/heads/main of the subjects' repository (got {refs})")
+    ids = conditions(statement, "StringEquals", REPOSITORY)
+    # Equal to the immutable subject's id, so all digits (the subject pattern allows no other).
+    if len(ids) != 1 or not immutable or ids[0] != immutable[0]["repository_id"]:
+        found.append(f"{REPOSITORY} must be exactly the immutable subject's repository id "
+                     f"(got {ids})")
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -115,7 +116,13 @@ def test_ids_are_looked_up_on_github_when_not_configured() -> None:
     run = run_stack(config, "staging")
     assert "github:index/getRepository:getRepository" in run.calls
     role = next(r for r in run.of_type("aws:iam/role:Role") if r.name == "github-oidc-role")
-    assert "acme-corp@" in role.inputs["assumeRolePolicy"], role.urn
+    claims = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"][
+        "StringEquals"]
+    # The mocks answer getRepository with repoId 900000 + the call's number.
+    repository_id = claims["token.actions.githubusercontent.com:repository_id"]
+    assert repository_id.isdigit() and repository_id.startswith("9000"), role.urn
+    assert any(subject.startswith("repo:acme-corp@") and f"@{repository_id}:" in subject
+               for subject in claims["token.actions.githubusercontent.com:sub"]), role.urn
 
 
 def test_task_sizes_override_the_default_for_one_task() -> None:

@@ -89,6 +89,17 @@ def _sub(document: dict[str, Any]) -> list[str]:
     return subjects
 
 
+def _claims(run: StackRun, edit: Callable[[dict[str, Any]], None]) -> Registered:
+    """The GitHub role with its trust statement's StringEquals claims edited."""
+    return _edit_policy(_github_role(run), "assumeRolePolicy",
+                        lambda d: edit(d["Statement"][0]["Condition"]["StringEquals"]))
+
+
+OIDC = "token.actions.githubusercontent.com"
+WORKFLOW_REF, REPOSITORY_ID = f"{OIDC}:job_workflow_ref", f"{OIDC}:repository_id"
+ADMIN_WORKFLOW = "acme-corp/billing-platform/.github/workflows/admin-task.yml@refs/heads/main"
+
+
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(target: dict[str, Any]) -> None:
         for key in path[:-1]:
@@ -119,6 +130,26 @@ BROKEN: dict[str, tuple[int, str, Callable[[StackRun], Registered]]] = {
     "trust: only an AWS principal": (1, "assume the GitHub role", lambda run: _edit_policy(
         _github_role(run), "assumeRolePolicy", _set(("Statement",), [
             {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]))),
+    "trust: any workflow of the environment": (1, "job_workflow_ref must be", lambda run: _claims(
+        run, lambda c: c.pop(WORKFLOW_REF))),
+    "trust: the deploy workflow": (1, "job_workflow_ref must be", lambda run: _claims(
+        run, _set((WORKFLOW_REF,), ADMIN_WORKFLOW.replace("admin-task.yml", "deploy.yml")))),
+    "trust: the admin workflow on a branch": (1, "job_workflow_ref must be", lambda run: _claims(
+        run, _set((WORKFLOW_REF,), ADMIN_WORKFLOW.replace("heads/main", "heads/hotfix")))),
+    "trust: the admin workflow of a fork": (1, "job_workflow_ref must be", lambda run: _claims(
+        run, _set((WORKFLOW_REF,), ADMIN_WORKFLOW.replace("acme-corp/", "mallory/")))),
+    "trust: a second workflow ref": (1, "job_workflow_ref must be", lambda run: _claims(
+        run, _set((WORKFLOW_REF,), [ADMIN_WORKFLOW, "acme-corp/billing-platform/.github/"
+                                    "workflows/deploy.yml@refs/heads/main"]))),
+    "trust: any repository id": (1, "repository_id must be", lambda run: _claims(
+        run, lambda c: c.pop(REPOSITORY_ID))),
+    "trust: another repository's id": (1, "repository_id must be", lambda run: _claims(
+        run, _set((REPOSITORY_ID,), "712345679"))),
+    "trust: a repository id that is not a number": (1, "repository_id must be", lambda run:
+                                                   _claims(run, _set((REPOSITORY_ID,), "7123*"))),
+    "trust: pinned by workflow name instead": (1, f"{OIDC}:workflow is not one", lambda run:
+                                               _claims(run, _set((f"{OIDC}:workflow",),
+                                                                 "Admin task"))),
     "trust: 12h session": (1, "maxSessionDuration", lambda run: Registered(
         ROLE, "r", _github_role(run).urn, {**_github_role(run).inputs,
                                            "maxSessionDuration": 43200})),

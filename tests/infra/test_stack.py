@@ -10,10 +10,11 @@ import parliament
 import pytest
 
 from infra.config import parse_config
+from infra.naming import ADMIN_WORKFLOW_PATH, ADMIN_WORKFLOW_REF
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
 from tasks.catalog import get_task, steps_command
 from tasks.settings import parse_settings
-from tests.infra.harness import StackRun, stack_config
+from tests.infra.harness import ROOT, StackRun, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -83,16 +84,29 @@ def test_branch_policy_depends_on_the_environment(stack_run: StackRun) -> None:
     assert environment.urn in stack_run.dependencies[policy.urn], policy.urn
 
 
-def test_trust_subjects_name_this_stacks_environment(stack_run: StackRun) -> None:
+def test_trust_names_this_environment_the_admin_workflow_on_main_and_the_repository_id(
+        stack_run: StackRun) -> None:
     environment = stack_run.outputs["githubEnvironment"]
     role = next(r for r in stack_run.of_type("aws:iam/role:Role")
                 if "AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"])
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    subjects = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert subjects == [
-        f"repo:acme-corp/billing-platform:environment:{environment}",
-        f"repo:acme-corp@58101847/billing-platform@712345678:environment:{environment}",
-    ], role.urn
+    oidc = "token.actions.githubusercontent.com"
+    assert statement["Condition"] == {"StringEquals": {
+        f"{oidc}:aud": "sts.amazonaws.com",
+        f"{oidc}:sub": [
+            f"repo:acme-corp/billing-platform:environment:{environment}",
+            f"repo:acme-corp@58101847/billing-platform@712345678:environment:{environment}"],
+        f"{oidc}:job_workflow_ref":
+            "acme-corp/billing-platform/.github/workflows/admin-task.yml@refs/heads/main",
+        f"{oidc}:repository_id": "712345678",
+    }}, role.urn
+
+
+def test_the_trusted_workflow_is_the_admin_workflow_and_runs_only_from_that_ref() -> None:
+    """naming.py's workflow path and ref name the real workflow, which refuses other refs."""
+    workflow = ROOT / ADMIN_WORKFLOW_PATH
+    assert workflow.is_file(), workflow
+    assert f"if: github.ref == '{ADMIN_WORKFLOW_REF}'" in workflow.read_text()
 
 
 def test_migrate_runs_the_configured_steps_and_stops_at_the_first_failure(
