@@ -53,7 +53,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
         tags=tags))
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
-        role_name=oidc.role_name, cluster_arn=network.cluster_arn,
+        environment=env, role_name=oidc.role_name, cluster_arn=network.cluster_arn,
         task_definition_arns=[_family_arn(config, entry.name) for entry in entries],
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
         log_group_arn=definitions.log_group_arn))

@@ -11,6 +11,7 @@ from infra.policy.iam_rules import (
     TASK_DEFINITION_ARN,
     Props,
     as_list,
+    conditions,
     document,
     generic_violations,
     granted_actions,
@@ -18,10 +19,14 @@ from infra.policy.iam_rules import (
     star_resource,
     statements,
 )
+from infra.policy.resource_rules import ENVIRONMENT_TAG
 from tasks.settings import CLUSTER_ARN
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPES = {ROLE_POLICY, "aws:iam/policy:Policy"}
+EXECUTE_COMMAND = "ecs:enable-execute-command"
+REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
+RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
 
 
 def _cluster_condition(statement: Mapping[str, Any]) -> bool:
@@ -32,11 +37,7 @@ def _cluster_condition(statement: Mapping[str, Any]) -> bool:
 def _launcher_statement(statement: Mapping[str, Any]) -> list[str]:
     actions = set(as_list(statement.get("Action")))
     where = f"statement {statement.get('Sid', sorted(actions))}"
-    found = []
-    if "ecs:RunTask" in actions and not (
-            resources_match(statement, TASK_DEFINITION_ARN) and _cluster_condition(statement)):
-        found.append(f"{where}: ecs:RunTask only on admin-tasks task-definition families, "
-                     "with ArnEquals ecs:cluster")
+    found = _run_task(statement, where) if "ecs:RunTask" in actions else []
     if "iam:PassRole" in actions:
         passed = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
             "iam:PassedToService")
@@ -47,12 +48,42 @@ def _launcher_statement(statement: Mapping[str, Any]) -> list[str]:
     if actions & {"ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks"} and \
             not _cluster_condition(statement):
         found.append(f"{where}: describe/list/stop must be scoped with ArnEquals ecs:cluster")
+    if "ecs:StopTask" in actions and _environment(statement, RESOURCE_TAG) is None:
+        found.append(f"{where}: ecs:StopTask needs StringEquals {RESOURCE_TAG} = the "
+                     "environment, so the role stops only its own admin tasks")
     if "ecs:TagResource" in actions and ((statement.get("Condition") or {}).get(
             "StringEquals") or {}).get("ecs:CreateAction") != "RunTask":
         found.append(f"{where}: ecs:TagResource only while RunTask creates the task")
     if any(a.startswith("logs:") for a in actions) and not resources_match(
             statement, ADMIN_LOG_STREAMS):
         found.append(f"{where}: log reads only on the admin log group's streams")
+    return found
+
+
+def _environment(statement: Mapping[str, Any], key: str) -> str | None:
+    """The one environment a StringEquals tag condition names, if it names exactly one (its
+    value is then checked against the families RunTask runs and the other tag conditions)."""
+    values = conditions(statement, "StringEquals", key)
+    return values[0] if len(values) == 1 else None
+
+
+def _run_task(statement: Mapping[str, Any], where: str) -> list[str]:
+    found = []
+    if not (resources_match(statement, TASK_DEFINITION_ARN) and _cluster_condition(statement)):
+        found.append(f"{where}: ecs:RunTask only on admin-tasks task-definition families, "
+                     "with ArnEquals ecs:cluster")
+    if conditions(statement, "StringEquals", EXECUTE_COMMAND) != ["false"]:
+        found.append(f'{where}: ecs:RunTask needs StringEquals {EXECUTE_COMMAND} = "false": '
+                     "no shell into a container that holds the database credentials")
+    environment = _environment(statement, REQUEST_TAG)
+    families = [str(r).rsplit("/", 1)[-1] for r in as_list(statement.get("Resource"))]
+    if environment is None:
+        found.append(f"{where}: ecs:RunTask needs StringEquals {REQUEST_TAG} = the "
+                     "environment, so every task it starts carries the tag StopTask is "
+                     "scoped by")
+    elif not all(family.startswith(f"admin-tasks-{environment}-") for family in families):
+        found.append(f"{where}: ecs:RunTask tags tasks with environment {environment} but "
+                     f"runs {families}")
     return found
 
 
@@ -77,4 +108,9 @@ def launcher_document_violations(policy: Mapping[str, Any]) -> list[str]:
         found.append(f"launcher policy grants {sorted(extra)} beyond launching admin tasks")
     for statement in statements(policy):
         found += star_resource(statement) + _launcher_statement(statement)
+    tagged = {_environment(statement, key) for statement in statements(policy)
+              for key in (REQUEST_TAG, RESOURCE_TAG)} - {None}
+    if len(tagged) > 1:
+        found.append(f"the launcher's tag conditions name several environments "
+                     f"{sorted(map(str, tagged))}; it launches and stops one environment's")
     return found

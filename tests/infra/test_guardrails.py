@@ -100,6 +100,25 @@ WORKFLOW_REF, REPOSITORY_ID = f"{OIDC}:job_workflow_ref", f"{OIDC}:repository_id
 ADMIN_WORKFLOW = "acme-corp/billing-platform/.github/workflows/admin-task.yml@refs/heads/main"
 
 
+def _launcher(run: StackRun, sid: str, edit: Callable[[dict[str, Any]], None]) -> Registered:
+    """The launcher policy with its statement `sid` edited."""
+    return _edit_policy(_policy_with(run, "ecs:RunTask"), "policy", lambda d: edit(
+        next(statement for statement in d["Statement"] if statement["Sid"] == sid)))
+
+
+def _untag(key: str) -> Callable[[dict[str, Any]], None]:
+    return lambda statement: statement["Condition"]["StringEquals"].pop(key)
+
+
+def _tag(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda statement: statement["Condition"]["StringEquals"].__setitem__(key, value)
+
+
+RUN, STOP = "RunAdminTasksInCluster", "StopAdminTasksInCluster"
+EXEC, REQUEST_TAG = "ecs:enable-execute-command", "aws:RequestTag/admin-tasks:environment"
+RESOURCE_TAG = "aws:ResourceTag/admin-tasks:environment"
+
+
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(target: dict[str, Any]) -> None:
         for key in path[:-1]:
@@ -173,6 +192,24 @@ BROKEN: dict[str, tuple[int, str, Callable[[StackRun], Registered]]] = {
     "launcher: PassRole to any service": (3, "iam:PassedToService", lambda run: _edit_policy(
         _policy_with(run, "ecs:RunTask"), "policy",
         lambda d: d["Statement"][2].pop("Condition"))),
+    "launcher: ECS Exec not refused": (3, f"needs StringEquals {EXEC}", lambda run: _launcher(
+        run, RUN, _untag(EXEC))),
+    "launcher: ECS Exec allowed": (3, f"needs StringEquals {EXEC}", lambda run: _launcher(
+        run, RUN, _tag(EXEC, "true"))),
+    "launcher: untagged tasks": (3, f"needs StringEquals {REQUEST_TAG}", lambda run: _launcher(
+        run, RUN, _untag(REQUEST_TAG))),
+    "launcher: tasks tagged with either of two environments": (
+        3, f"needs StringEquals {REQUEST_TAG}", lambda run: _launcher(run, RUN, _tag(
+            REQUEST_TAG, [run.outputs["githubEnvironment"], "sandbox"]))),
+    "launcher: tasks tagged with another environment": (3, "but runs", lambda run: _launcher(
+        run, RUN, _tag(REQUEST_TAG, "sandbox"))),
+    "launcher: stop any task in the cluster": (3, "ecs:StopTask needs", lambda run: _launcher(
+        run, STOP, _untag(RESOURCE_TAG))),
+    "launcher: stop merged back into describe": (3, "ecs:StopTask needs", lambda run: _launcher(
+        run, "WatchTasksInCluster", _set(("Action",), ["ecs:DescribeTasks", "ecs:StopTask"]))),
+    "launcher: stop another environment's tasks": (3, "several environments", lambda run:
+                                                   _launcher(run, STOP, _tag(RESOURCE_TAG,
+                                                                             "sandbox"))),
     "launcher: star action": (3, "wildcard action", lambda run: _edit_policy(
         _policy_with(run, "ecs:RunTask"), "policy",
         lambda d: d["Statement"][0].__setitem__("Action", "ecs:*"))),

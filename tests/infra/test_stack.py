@@ -162,6 +162,17 @@ def test_no_secret_value_in_outputs_or_inputs(stack_run: StackRun) -> None:
         assert not re.search(r'"secretString|"secretBinary', rendered), resource.urn
 
 
+def test_describe_tasks_has_no_tag_condition_because_ecs_deletes_stopped_tasks_tags(
+        stack_run: StackRun) -> None:
+    """StopTask deletes the task's tags: a tag condition would hide the exit code."""
+    policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
+                  if "ecs:RunTask" in r.inputs["policy"])
+    (describe,) = [s for s in json.loads(policy.inputs["policy"])["Statement"]
+                   if "ecs:DescribeTasks" in s["Action"]]
+    assert describe["Condition"] == {"ArnEquals": {"ecs:cluster": stack_config(
+        stack_run.outputs["githubEnvironment"])["admin-tasks:clusterArn"]}}, policy.urn
+
+
 @pytest.mark.parametrize("action", ["ecs:RunTask", "secretsmanager:GetSecretValue"])
 def test_parliament_finds_nothing_medium_or_worse(stack_run: StackRun, action: str) -> None:
     policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
