@@ -36,6 +36,7 @@ from infra.policy.stack_rules import (
     Finding,
     StackResource,
     launcher_role_violations,
+    other_launcher_violations,
     production_github_violations,
 )
 
@@ -92,6 +93,10 @@ PolicyPack(
                       "attachment) grants only the launcher's scoped actions; no managed "
                       "policies.",
                       lambda args: launcher_role_violations(_resources(args))),
+        _stack_policy("no-other-launcher", 3,
+                      "No role but the environment's GitHub role may run, stop or reach into "
+                      "tasks or pass a role (RolePolicy or inline policy).",
+                      lambda args: other_launcher_violations(_resources(args))),
         _stack_policy("production-github-environment", 2,
                       "A GitHub environment whose AWS resources are tagged "
                       "admin-tasks:production=true has the production reviewers and no "

@@ -20,6 +20,10 @@ LAUNCHER_ACTIONS = {"ecs:RunTask", "ecs:TagResource", "iam:PassRole", "ecs:Descr
 EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents",
                      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
                      "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "kms:Decrypt"}
+# What only the environment's GitHub role may hold: the launcher's actions and the others
+# that start, reach into or reshape tasks.
+LAUNCHER_LIKE = LAUNCHER_ACTIONS | {"ecs:StartTask", "ecs:ExecuteCommand", "ecs:CreateService",
+                                    "ecs:UpdateService", "ecs:CreateTaskSet"}
 STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
 TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
@@ -108,3 +112,25 @@ def star_resource(statement: Mapping[str, Any]) -> list[str]:
         return [f"statement {statement.get('Sid', sorted(actions))}: Resource '*' for "
                 f"{sorted(actions - STAR_ALLOWED)}; name the resources"]
     return []
+
+
+def covers(pattern: str, action: str) -> bool:
+    """Whether an Action entry grants `action`: IAM matches actions case-insensitively,
+    with `*` and `?` wildcards."""
+    regex = re.escape(pattern.casefold()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, action.casefold()) is not None
+
+
+def granted_among(policy: Mapping[str, Any], candidates: set[str]) -> list[str]:
+    """The candidate actions some Allow statement grants (a NotAction grants all it does
+    not name)."""
+    granted = set()
+    for statement in statements(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            excluded = [str(a) for a in as_list(statement["NotAction"])]
+            granted |= {c for c in candidates if not any(covers(a, c) for a in excluded)}
+        granted |= {c for c in candidates
+                    if any(covers(str(a), c) for a in as_list(statement.get("Action")))}
+    return sorted(granted)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from infra.policy.iam_rules import (
     ADMIN_LOG_STREAMS,
     LAUNCHER_ACTIONS,
+    LAUNCHER_LIKE,
     TASK_DEFINITION_ARN,
     Props,
     as_list,
@@ -15,6 +17,7 @@ from infra.policy.iam_rules import (
     document,
     generic_violations,
     granted_actions,
+    granted_among,
     resources_match,
     star_resource,
     statements,
@@ -24,6 +27,7 @@ from tasks.settings import CLUSTER_ARN
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPES = {ROLE_POLICY, "aws:iam/policy:Policy"}
+NAMED_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[^*?]+")
 EXECUTE_COMMAND = "ecs:enable-execute-command"
 REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
 RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
@@ -41,10 +45,10 @@ def _launcher_statement(statement: Mapping[str, Any]) -> list[str]:
     if "iam:PassRole" in actions:
         passed = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
             "iam:PassedToService")
-        if "*" in map(str, as_list(statement.get("Resource"))) or \
-                passed != "ecs-tasks.amazonaws.com":
-            found.append(f"{where}: iam:PassRole needs named roles and "
-                         "iam:PassedToService = ecs-tasks.amazonaws.com")
+        # Any * or ? would let the launcher hand ECS a role other than the two it needs.
+        if not resources_match(statement, NAMED_ROLE) or passed != "ecs-tasks.amazonaws.com":
+            found.append(f"{where}: iam:PassRole needs named roles (no * or ? in the role ARN) "
+                         "and iam:PassedToService = ecs-tasks.amazonaws.com")
     if actions & {"ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks"} and \
             not _cluster_condition(statement):
         found.append(f"{where}: describe/list/stop must be scoped with ArnEquals ecs:cluster")
@@ -88,14 +92,16 @@ def _run_task(statement: Mapping[str, Any], where: str) -> list[str]:
 
 
 def launcher_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 3, per resource: a policy that can touch ECS tasks can do nothing beyond
-    launching admin tasks (a wildcard action counts as touching them), whichever role it is
-    on. Everything attached to the launcher role is checked stack-wide
-    (`stack_rules.launcher_role_violations`)."""
+    """Guardrail 3, per resource: a policy that can touch ECS tasks or pass a role (a
+    wildcard action counts) can do nothing beyond launching admin tasks, whichever role it
+    is on. Stack-wide: everything attached to the launcher role
+    (`stack_rules.launcher_role_violations`), and no other role launches
+    (`stack_rules.other_launcher_violations`)."""
     if resource_type not in POLICY_TYPES:
         return []
     policy = document(props.get("policy") or "{}")
-    if not any(a.startswith("ecs:") or a.startswith("*") for a in granted_actions(policy)):
+    if not granted_among(policy, LAUNCHER_LIKE) and not any(
+            a.casefold().startswith("ecs:") for a in granted_actions(policy)):
         return []
     return launcher_document_violations(policy)
 

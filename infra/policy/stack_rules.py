@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from infra.policy.iam_rules import Props, as_list, document, is_github_role
+from infra.policy.iam_rules import (
+    LAUNCHER_LIKE,
+    Props,
+    as_list,
+    document,
+    granted_among,
+    is_github_role,
+)
 from infra.policy.permission_rules import ROLE_POLICY, launcher_document_violations
 from infra.policy.resource_rules import (
     ENVIRONMENT_TAG,
@@ -45,10 +52,38 @@ def _role_name(reference: object) -> str:
 def launcher_role_violations(resources: Resources) -> list[Finding]:
     """Guardrail 3 (stack-wide): every policy on the environment's GitHub role, however it
     is attached, grants only the launcher's scoped actions; managed policies are refused."""
-    launchers = {_role_name(props.get("name")) for resource_type, props, _ in resources
-                 if resource_type == ROLE and is_github_role(props)}
+    launchers = _launcher_roles(resources)
     return [Finding(urn, problem) for resource_type, props, urn in resources
             for problem in _on_launcher_role(resource_type, props, launchers)]
+
+
+def _launcher_roles(resources: Resources) -> set[str]:
+    return {_role_name(props.get("name")) for resource_type, props, _ in resources
+            if resource_type == ROLE and is_github_role(props)}
+
+
+def other_launcher_violations(resources: Resources) -> list[Finding]:
+    """Guardrail 3 (stack-wide): no role but the environment's GitHub role may launch,
+    stop or reach into tasks or pass a role (e.g. a role trusting an account root, given
+    a well-scoped RunTask policy that the per-resource rule alone would accept).
+    Attachments of managed policies are refused on every role by guardrail 4."""
+    launchers = _launcher_roles(resources)
+    found = []
+    for resource_type, props, urn in resources:
+        if resource_type == ROLE and _role_name(props.get("name")) not in launchers:
+            granted = [(str(props.get("name") or "(unnamed)"), inline.get("policy"))
+                       for inline in as_list(props.get("inlinePolicies"))
+                       if isinstance(inline, Mapping)]
+        elif resource_type == ROLE_POLICY and _role_name(props.get("role")) not in launchers:
+            granted = [(str(props.get("role")), props.get("policy"))]
+        else:
+            continue
+        for role, policy in granted:
+            actions = granted_among(document(policy or "{}"), LAUNCHER_LIKE)
+            if actions:
+                found.append(Finding(urn, f"role {role} may {actions}: only the environment's "
+                                     "GitHub role launches admin tasks"))
+    return found
 
 
 def _on_launcher_role(resource_type: str, props: Props, launchers: set[str]) -> list[str]:

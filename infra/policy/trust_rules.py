@@ -28,13 +28,15 @@ IMMUTABLE_SUBJECT = re.compile(
 # against its own expectation: a rename in the program must be made here too, on purpose.
 ADMIN_JOB_WORKFLOW_REF = re.compile(
     rf"{_OWNER}/{_REPOSITORY}/\.github/workflows/admin-task\.yml@refs/heads/main")
+ECS_TASKS = "ecs-tasks.amazonaws.com"
 AUDIENCE, SUBJECT, WORKFLOW, REPOSITORY = (
     f"{OIDC_HOST}:{claim}" for claim in ("aud", "sub", "job_workflow_ref", "repository_id"))
 
 
 def trust_violations(resource_type: str, props: Props) -> list[str]:
     """Guardrail 1: the GitHub role trusts exactly the admin workflow on main of one
-    repository, running in that repository's environment."""
+    repository, running in that repository's environment; every other role trusts ECS
+    tasks only."""
     if resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         found = []
         if props.get("url") != f"https://{OIDC_HOST}":
@@ -42,9 +44,11 @@ def trust_violations(resource_type: str, props: Props) -> list[str]:
         if as_list(props.get("clientIdLists")) != ["sts.amazonaws.com"]:
             found.append("OIDC provider audiences must be exactly ['sts.amazonaws.com']")
         return found
-    if resource_type != "aws:iam/role:Role" or not is_github_role(props):
+    if resource_type != "aws:iam/role:Role":
         return []
     policy = document(props.get("assumeRolePolicy") or "{}")
+    if not is_github_role(props):
+        return _task_role_trust(str(props.get("name") or "(unnamed)"), policy)
     found = generic_violations(policy)
     duration = props.get("maxSessionDuration") or 3600
     if duration > 3600:
@@ -61,6 +65,26 @@ def trust_violations(resource_type: str, props: Props) -> list[str]:
             found.append(f"statement {statement.get('Sid', index)} lets "
                          f"{principal_text(statement.get('Principal'))} assume the GitHub "
                          "role; only the GitHub environment's web identity may")
+    return found
+
+
+def _task_role_trust(role: str, policy: Mapping[str, Any]) -> list[str]:
+    """Every other role of the stack is an execution or task role: ECS tasks assume it,
+    nobody else (an account root would let any principal of that account with
+    sts:AssumeRole in, and with it whatever the role may launch or read)."""
+    found = []
+    for index, statement in enumerate(statements(policy)):
+        if statement.get("Effect") == "Deny":
+            continue
+        principal = statement.get("Principal")  # absent under NotPrincipal: refused below
+        # Compared field by field: the policy engine hands over read-only proxies, not dicts.
+        ecs_only = isinstance(principal, Mapping) and list(principal) == ["Service"] and [
+            str(service) for service in as_list(principal["Service"])] == [ECS_TASKS]
+        if not ecs_only:
+            found.append(f"statement {statement.get('Sid', index)} of role {role} lets "
+                         f"{principal_text(principal)} assume it; a role of this stack trusts "
+                         "only GitHub's OIDC provider (the environment's GitHub role) or "
+                         f"{ECS_TASKS} (the execution and task roles)")
     return found
 
 

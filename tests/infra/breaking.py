@@ -19,7 +19,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 BY_NUMBER = {guardrail.number: guardrail for guardrail in GUARDRAILS}
-Edit = Callable[[dict[str, Any]], None]
+Edit = Callable[[dict[str, Any]], object]
 # case -> (guardrail, a fragment of the expected message, how to break a real resource)
 Cases = dict[str, tuple[int, str, Callable[[StackRun], Registered]]]
 

@@ -16,6 +16,7 @@ from infra.policy.stack_rules import (
     Finding,
     StackResource,
     launcher_role_violations,
+    other_launcher_violations,
     production_github_violations,
 )
 from tests.infra.harness import Registered, StackRun, run_stack, stack_config
@@ -100,6 +101,7 @@ BROKEN: dict[str, tuple[str, Callable[[StackRun], Resources]]] = {
 
 def test_the_launcher_role_has_only_the_launcher_policy(stack_run: StackRun) -> None:
     assert launcher_role_violations(_resources(stack_run)) == []
+    assert other_launcher_violations(_resources(stack_run)) == []
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -114,7 +116,7 @@ def test_anything_else_on_the_launcher_role_is_reported(stack_run: StackRun, cas
 def test_the_per_resource_rules_alone_miss_a_second_launcher_policy(stack_run: StackRun) -> None:
     """Why the stack-wide check exists: no resource rule can tell whose policy this is."""
     extra = Registered(ROLE_POLICY, "extra", "urn:extra", {
-        "role": _launcher_role(stack_run), "policy": _policy(PASS_ANY_ROLE, S3_EVERYTHING)})
+        "role": _launcher_role(stack_run), "policy": _policy(S3_EVERYTHING)})
     launcher = next(g for g in GUARDRAILS if g.number == 3)
     assert launcher.check(extra.type, extra.inputs) == []
     found = launcher_role_violations([*_resources(stack_run),
@@ -177,11 +179,12 @@ def test_a_production_environment_not_named_prod_passes_every_guardrail(
             assert guardrail.check(resource.type, resource.inputs) == [], resource.urn
     assert production_github_violations(_resources(live_run), 2) == []
     assert launcher_role_violations(_resources(live_run)) == []
+    assert other_launcher_violations(_resources(live_run)) == []
 
 
 def test_its_github_environment_is_checked_as_production(live_run: StackRun) -> None:
-    resources = [(type_, props | {"reviewers": [{"users": [41001], "teams": []}],
-                                  "canAdminsBypass": True} if type_ == ENVIRONMENT else props, urn)
+    resources = [(type_, {**props, "reviewers": [{"users": [41001], "teams": []}],
+                          "canAdminsBypass": True} if type_ == ENVIRONMENT else props, urn)
                  for type_, props, urn in _resources(live_run)]
     environment = live_run.one(ENVIRONMENT).urn
     found = _messages(production_github_violations(resources, 2), environment)

@@ -1,0 +1,135 @@
+"""Realistic mis-edits the policy pack must stop: other roles that can launch or assume,
+wildcard PassRole, inline policies, secret resource policies, GitHub secrets, root users.
+
+Checked through the pack's rule functions on resources derived from the program's own,
+and (tests/infra/misedits.py) through the real program under mocks with the mis-edit
+registered next to the stack, where each violation must name the added resource's URN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.policy.execution_rules import task_role_violations
+from infra.policy.guardrails import violations
+from infra.policy.stack_rules import (
+    StackResource,
+    launcher_role_violations,
+    other_launcher_violations,
+    production_github_violations,
+)
+from tests.infra.breaking import (
+    ROLE,
+    ROLE_POLICY,
+    Cases,
+    assert_reported,
+    edit_policy,
+    policy_with,
+)
+from tests.infra.harness import Registered, StackRun, run_stack, stack_config
+from tests.infra.misedits import (
+    ACCOUNT,
+    MISEDITS,
+    inline,
+    role,
+    run_task_statement,
+    trusting,
+)
+
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def pack_findings(run: StackRun) -> dict[str, list[str]]:
+    """Everything the whole pack reports, by URN: resource and stack-wide policies."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for resource in run.resources:
+        for guardrail, message in violations(resource.type, resource.inputs):
+            found[resource.urn].append(f"{guardrail.name}: {message}")
+    stack: list[StackResource] = [(r.type, r.inputs, r.urn) for r in run.resources]
+    for finding in [*task_role_violations(stack), *launcher_role_violations(stack),
+                    *other_launcher_violations(stack), *production_github_violations(stack, 2)]:
+        found[finding.urn].append(finding.message)
+    return found
+
+
+@pytest.mark.parametrize("case", sorted(MISEDITS))
+def test_a_misedit_registered_with_the_stack_is_reported_against_it(case: str) -> None:
+    misedit = MISEDITS[case]
+    run = run_stack(stack_config("staging"), "staging", extra=misedit.register)
+    found = pack_findings(run)
+    added = {r.name: r.urn for r in run.resources if r.name in misedit.expected}
+    assert set(added) == set(misedit.expected), f"{case}: registered {sorted(added)}"
+    for name, fragment in misedit.expected.items():
+        messages = found.get(added[name], [])
+        assert any(fragment in message for message in messages), f"{added[name]}: {messages}"
+    # Nothing of the stack's own is blamed for the edit.
+    assert set(found) <= set(added.values()), {urn: found[urn] for urn in found}
+
+
+def _task_role(run: StackRun) -> Registered:
+    return next(r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-task"))
+
+
+def _pass(resource: str) -> Callable[[StackRun], Registered]:
+    """The launcher policy passing `resource` instead of its two named roles."""
+    def edit(policy: dict[str, Any]) -> None:
+        passing = next(s for s in policy["Statement"] if s["Action"] == "iam:PassRole")
+        passing["Resource"] = resource
+    return lambda run: edit_policy(policy_with(run, "ecs:RunTask"), "policy", edit)
+
+
+TRUST_AND_LAUNCH: Cases = {
+    "role trusting the account root": (1, f"lets AWS ['{ROOT}']", lambda run: role(
+        "ops", trusting({"AWS": ROOT}))),
+    "role trusting anyone": (1, "lets AWS ['*']", lambda run: role("ops", trusting(
+        {"AWS": "*"}))),
+    "task role also trusting Lambda": (1, "lambda.amazonaws.com", lambda run: edit_policy(
+        _task_role(run), "assumeRolePolicy", lambda d: d["Statement"][0]["Principal"]
+        .__setitem__("Service", ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]))),
+    "PassRole on every role": (3, "no * or ?", _pass(f"arn:aws:iam::{ACCOUNT}:role/*")),
+    "PassRole on admin-*": (3, "no * or ?", _pass(f"arn:aws:iam::{ACCOUNT}:role/admin-*")),
+    "PassRole with ?": (3, "no * or ?", _pass(
+        f"arn:aws:iam::{ACCOUNT}:role/admin-tasks-staging-?ask")),
+    "PassRole on another role's policy": (3, "no * or ?", lambda run: edit_policy(
+        policy_with(run, "secretsmanager:GetSecretValue"), "policy", lambda d: d["Statement"]
+        .append({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}))),
+}
+BROKEN = TRUST_AND_LAUNCH
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_misedit_is_reported_by_its_rule(stack_run: StackRun, case: str) -> None:
+    assert_reported(BROKEN, stack_run, case)
+
+
+def _launching_role(policy: dict[str, Any]) -> list[StackResource]:
+    ops = role("ops", trusting({"AWS": ROOT}))
+    return [(ops.type, ops.inputs, ops.urn), (ROLE_POLICY, {
+        "role": "ops", "policy": json.dumps({"Statement": [policy]})}, "urn:ops-policy")]
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    ({"Effect": "Allow", "Action": "ecs:StopTask", "Resource": "*"}, "['ecs:StopTask']"),
+    ({"Effect": "Allow", "Action": "ECS:runtask", "Resource": "*"}, "['ecs:RunTask']"),
+    ({"Effect": "Allow", "Action": "iam:Pass*", "Resource": "*"}, "['iam:PassRole']"),
+    ({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}, "'ecs:RunTask'"),
+], ids=["StopTask", "lower-case RunTask", "iam:Pass*", "NotAction"])
+def test_no_other_role_holds_launcher_permissions(stack_run: StackRun, statement: dict[str, Any],
+                                                  expected: str) -> None:
+    resources = [(r.type, r.inputs, r.urn) for r in stack_run.resources]
+    found = other_launcher_violations([*resources, *_launching_role(statement)])
+    assert [f.urn for f in found] == ["urn:ops-policy"], found
+    assert expected in found[0].message, found
+
+
+def test_no_other_role_holds_launcher_permissions_inline(stack_run: StackRun) -> None:
+    ops = role("ops", trusting({"AWS": ROOT}), **inline(run_task_statement()))
+    resources = [(r.type, r.inputs, r.urn) for r in stack_run.resources]
+    found = other_launcher_violations([*resources, (ops.type, ops.inputs, ops.urn)])
+    assert [(f.urn, "role ops may ['ecs:RunTask']" in f.message) for f in found] == [
+        (ops.urn, True)], found
