@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from infra.policy.iam_rules import (
     EXECUTION_ACTIONS,
@@ -13,6 +15,7 @@ from infra.policy.iam_rules import (
     document,
     generic_violations,
     granted_actions,
+    granted_among,
     resources_match,
     star_resource,
     statements,
@@ -54,10 +57,43 @@ def managed_policy_violations(resource_type: str, props: Props) -> list[str]:
     arns = []
     if resource_type == "aws:iam/role:Role":
         arns = [str(a) for a in as_list(props.get("managedPolicyArns"))]
-    elif resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+    elif resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" or (
+            resource_type == "aws:iam/policyAttachment:PolicyAttachment"
+            and as_list(props.get("roles"))):
         arns = [str(props.get("policyArn", ""))]
     return [f"managed policy {arn} attached; use the stack's least-privilege inline policies"
             for arn in arns if arn]
+
+
+def inline_policy_violations(resource_type: str, props: Props) -> list[str]:
+    """Guardrail 4: `inline_policies` of any role read no secret and use no wildcard action
+    or resource (the program puts its policies in RolePolicy resources, which the rules
+    above check; an inline policy on the role would otherwise go unchecked)."""
+    if resource_type != "aws:iam/role:Role":
+        return []
+    found = []
+    for inline in as_list(props.get("inlinePolicies")):
+        if isinstance(inline, Mapping) and inline.get("policy"):
+            where = f"inline policy {inline.get('name') or '(unnamed)'} of role {props.get('name')}"
+            found += [f"{where}: {problem}" for problem in _broad(document(inline["policy"]))]
+    return found
+
+
+def _broad(policy: Mapping[str, Any]) -> list[str]:
+    found = []
+    if granted_among(policy, {"secretsmanager:GetSecretValue"}):
+        found.append("reads secrets; only the execution role does, by RolePolicy, on the "
+                     "secrets the task definitions reference")
+    for index, statement in enumerate(statements(policy)):
+        if statement.get("Effect") == "Deny":
+            continue
+        where = f"statement {statement.get('Sid', index)}"
+        patterns = [str(value) for element in ("Action", "Resource")
+                    for value in as_list(statement.get(element))]
+        if any("*" in value or "?" in value for value in patterns) or \
+                "NotAction" in statement or "NotResource" in statement:
+            found.append(f"{where}: a wildcard (or Not*) action or resource; name each one")
+    return found
 
 
 def task_role_violations(resources: Resources) -> list[Finding]:

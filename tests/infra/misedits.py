@@ -20,6 +20,7 @@ from tests.infra.harness import Registered
 
 ACCOUNT = "111111111111"  # Pulumi.staging.yaml's account
 CLUSTER = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/app-staging"
+DATABASE_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:admin-tasks/staging/database-Ab12Cd"
 ROLE = "aws:iam/role:Role"
 ECS_TRUST = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
              "Action": "sts:AssumeRole"}
@@ -57,6 +58,13 @@ def pass_any_admin_role() -> None:
         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}))
 
 
+def inline_secret_reader() -> None:
+    """A task role given every secret through inline_policies."""
+    iam.Role("debug-task", name="debug-task", assume_role_policy=document(ECS_TRUST),
+             inline_policies=[iam.RoleInlinePolicyArgs(name="debug", policy=document({
+                 "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}))])
+
+
 def urn(type_: str, name: str) -> str:
     return f"urn:pulumi:staging::admin-tasks::{type_}::{name}"
 
@@ -90,4 +98,6 @@ MISEDITS = {
         "ops-runner-launch": "role ops-runner may ['ecs:RunTask']"}),
     "another role may pass any admin-* role": Misedit(pass_any_admin_role, {
         "deployer-pass": "iam:PassRole needs named roles (no * or ?"}),
+    "a task role reads every secret through inline_policies": Misedit(inline_secret_reader, {
+        "debug-task": "inline policy debug of role debug-task: reads secrets"}),
 }

@@ -34,6 +34,8 @@ from tests.infra.breaking import (
 from tests.infra.harness import Registered, StackRun, run_stack, stack_config
 from tests.infra.misedits import (
     ACCOUNT,
+    DATABASE_SECRET,
+    ECS_TRUST,
     MISEDITS,
     inline,
     role,
@@ -99,7 +101,25 @@ TRUST_AND_LAUNCH: Cases = {
         policy_with(run, "secretsmanager:GetSecretValue"), "policy", lambda d: d["Statement"]
         .append({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}))),
 }
-BROKEN = TRUST_AND_LAUNCH
+INLINE_POLICIES: Cases = {
+    "inline secretsmanager:* on a named secret": (4, "reads secrets", lambda run: role(
+        "t", ECS_TRUST, **inline({"Effect": "Allow", "Action": "secretsmanager:*",
+                                   "Resource": DATABASE_SECRET}))),
+    "inline GetSecretValue, lower case": (4, "reads secrets", lambda run: role(
+        "t", ECS_TRUST, **inline({"Effect": "Allow", "Action": "SecretsManager:getsecretvalue",
+                                   "Resource": DATABASE_SECRET}))),
+    "inline wildcard resource": (4, "wildcard", lambda run: role("t", ECS_TRUST, **inline({
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::exports/*"}))),
+    "inline wildcard action": (4, "wildcard", lambda run: role("t", ECS_TRUST, **inline({
+        "Effect": "Allow", "Action": "sqs:Send*", "Resource": "arn:aws:sqs:eu-west-1:1:q"}))),
+    "inline NotResource": (4, "wildcard", lambda run: role("t", ECS_TRUST, **inline({
+        "Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::a/b"}))),
+    "a customer policy attached to roles": (4, "managed policy", lambda run: Registered(
+        "aws:iam/policyAttachment:PolicyAttachment", "a", "urn:a", {
+            "roles": ["admin-tasks-staging-execution"],
+            "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/launch-admin-tasks"})),
+}
+BROKEN = TRUST_AND_LAUNCH | INLINE_POLICIES
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
