@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi_aws.iam as iam
+import pulumi_aws.secretsmanager as secretsmanager
+import pulumi_github as github
 
 from infra.iam_documents import launcher_policy
-from tests.infra.harness import Registered
+from tests.infra.breaking import edit_policy
+from tests.infra.harness import Registered, StackRun
 
 ACCOUNT = "111111111111"  # Pulumi.staging.yaml's account
 CLUSTER = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/app-staging"
 DATABASE_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:admin-tasks/staging/database-Ab12Cd"
 ROLE = "aws:iam/role:Role"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 ECS_TRUST = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
              "Action": "sts:AssumeRole"}
 
@@ -65,6 +69,18 @@ def inline_secret_reader() -> None:
                  "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}))])
 
 
+def secret_shared_with_another_account() -> None:
+    secretsmanager.SecretPolicy("share-database", secret_arn=DATABASE_SECRET, policy=document({
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
+
+
+def aws_keys_in_github() -> None:
+    github.ActionsEnvironmentSecret(
+        "aws-keys", repository="billing-platform", environment="staging",
+        secret_name="AWS_SECRET_ACCESS_KEY", plaintext_value="not-a-real-key")
+
+
 def urn(type_: str, name: str) -> str:
     return f"urn:pulumi:staging::admin-tasks::{type_}::{name}"
 
@@ -81,6 +97,26 @@ def trusting(principal: Any) -> dict[str, Any]:
 
 def inline(statement: dict[str, Any]) -> dict[str, Any]:
     return {"inlinePolicies": [{"name": "extra", "policy": document(statement)}]}
+
+
+def secret_policy(principal: Any, secret: str = DATABASE_SECRET) -> Registered:
+    return Registered(SECRET_POLICY, "p", urn(SECRET_POLICY, "p"), {
+        "secretArn": secret, "policy": document({
+            "Effect": "Allow", "Principal": principal,
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"})})
+
+
+def everyone_but(role: str) -> Registered:
+    def invert(policy: dict[str, Any]) -> None:
+        statement = policy["Statement"][0]
+        statement["NotPrincipal"] = statement.pop("Principal")
+    return edit_policy(secret_policy({"AWS": [role]}), "policy", invert)
+
+
+def github_secret(kind: str) -> Callable[[StackRun], Registered]:
+    type_ = f"github:index/{kind[0].lower()}{kind[1:]}:{kind}"
+    return lambda run: Registered(type_, "s", urn(type_, "s"),
+                                  {"secretName": "AWS_ACCESS_KEY_ID", "plaintextValue": "x"})
 
 
 @dataclass(frozen=True)
@@ -100,4 +136,9 @@ MISEDITS = {
         "deployer-pass": "iam:PassRole needs named roles (no * or ?"}),
     "a task role reads every secret through inline_policies": Misedit(inline_secret_reader, {
         "debug-task": "inline policy debug of role debug-task: reads secrets"}),
+    "the database secret is shared with another account": Misedit(
+        secret_shared_with_another_account, {
+            "share-database": "lets AWS ['arn:aws:iam::999999999999:root'] in"}),
+    "AWS keys as a GitHub environment secret": Misedit(aws_keys_in_github, {
+        "aws-keys": "GitHub secret AWS_SECRET_ACCESS_KEY"}),
 }

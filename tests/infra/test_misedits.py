@@ -37,9 +37,13 @@ from tests.infra.misedits import (
     DATABASE_SECRET,
     ECS_TRUST,
     MISEDITS,
+    document,
+    everyone_but,
+    github_secret,
     inline,
     role,
     run_task_statement,
+    secret_policy,
     trusting,
 )
 
@@ -85,6 +89,7 @@ def _pass(resource: str) -> Callable[[StackRun], Registered]:
     return lambda run: edit_policy(policy_with(run, "ecs:RunTask"), "policy", edit)
 
 
+EXECUTION = f"arn:aws:iam::{ACCOUNT}:role/admin-tasks-staging-execution"
 TRUST_AND_LAUNCH: Cases = {
     "role trusting the account root": (1, f"lets AWS ['{ROOT}']", lambda run: role(
         "ops", trusting({"AWS": ROOT}))),
@@ -119,12 +124,41 @@ INLINE_POLICIES: Cases = {
             "roles": ["admin-tasks-staging-execution"],
             "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/launch-admin-tasks"})),
 }
-BROKEN = TRUST_AND_LAUNCH | INLINE_POLICIES
+SECRETS: Cases = {
+    "secret policy for anyone": (6, "lets '*' in", lambda run: secret_policy("*")),
+    "secret policy for the account root": (6, f"lets AWS ['{ROOT}'] in", lambda run:
+                                           secret_policy({"AWS": ROOT})),
+    "secret policy for the app's role": (6, "only the role admin-tasks-staging-execution",
+                                         lambda run: secret_policy({"AWS": EXECUTION.replace(
+                                             "admin-tasks-staging-execution", "app-task")})),
+    "secret policy for another environment's execution role": (
+        6, "only the role admin-tasks-staging-execution", lambda run: secret_policy(
+            {"AWS": EXECUTION.replace("-staging-", "-prod-")})),
+    "secret policy for everyone but the execution role": (6, "NotPrincipal", lambda run: (
+        everyone_but(EXECUTION))),
+    "secret policy for the execution role and a service": (6, "Service", lambda run: (
+        secret_policy({"AWS": EXECUTION, "Service": "ecs.amazonaws.com"}))),
+    "secret policy for a service": (6, "Service", lambda run: secret_policy(
+        {"Service": "lambda.amazonaws.com"})),
+    "secret with an inline policy for anyone": (6, "lets AWS ['*'] in", lambda run: Registered(
+        "aws:secretsmanager/secret:Secret", "s", "urn:s", {
+            **run.of_type("aws:secretsmanager/secret:Secret")[0].inputs,
+            "policy": document({"Effect": "Allow", "Principal": {"AWS": "*"},
+                                "Action": "secretsmanager:GetSecretValue", "Resource": "*"})})),
+    **{f"GitHub {kind}": (6, "GitHub secret AWS_ACCESS_KEY_ID", github_secret(kind))
+       for kind in ("ActionsEnvironmentSecret", "ActionsSecret", "ActionsOrganizationSecret")},
+}
+BROKEN = TRUST_AND_LAUNCH | INLINE_POLICIES | SECRETS
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_misedit_is_reported_by_its_rule(stack_run: StackRun, case: str) -> None:
     assert_reported(BROKEN, stack_run, case)
+
+
+def test_the_execution_role_may_be_named_in_a_secret_policy(stack_run: StackRun) -> None:
+    allowed = secret_policy({"AWS": [EXECUTION]})
+    assert violations(allowed.type, allowed.inputs) == [], allowed.urn
 
 
 def _launching_role(policy: dict[str, Any]) -> list[StackResource]:
