@@ -15,6 +15,7 @@ SECRET_VALUE_FROM = re.compile(
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
+NUMERIC_UID = re.compile(r"[+-]?[0-9]+")
 # Written by the program on every AWS resource it creates (stack config `production`).
 PRODUCTION_TAG = "admin-tasks:production"
 ENVIRONMENT_TAG = "admin-tasks:environment"
@@ -24,6 +25,16 @@ def is_production(environment: str) -> bool:
     """The name rule, a floor: `prod*` is always production; the stack config key
     `production` (carried by PRODUCTION_TAG) can make any other environment production."""
     return environment.startswith("prod")
+
+
+def is_root_user(user: str) -> bool:
+    """Whether a container `user` (`uid[:gid]` or `name[:group]`) runs as root, in any
+    spelling: `0`, `000`, `+0`, `0:1000`, ` 0 `, `root`, `root:staff`. Numeric uids compare
+    as integers, as the runtime parses them; no user at all means the image's, maybe root."""
+    name = user.split(":", 1)[0].strip()
+    if NUMERIC_UID.fullmatch(name):
+        return int(name) == 0
+    return name in ("", "root")
 
 
 def tagged_production(props: Props) -> bool:
@@ -124,8 +135,8 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
     if container.get("readonlyRootFilesystem") is not True:
         problems.append("root filesystem must be read-only")
     user = str(container.get("user") or "")
-    if not user or user.split(":")[0] in ("0", "root") or container.get("privileged"):
-        problems.append(f"must run as a non-root user (user is {user or 'unset'})")
+    if is_root_user(user) or container.get("privileged"):
+        problems.append(f"must run as a non-root user (user is {user!r})")
     if as_list(container.get("portMappings")):
         problems.append("admin tasks take no connections: remove port mappings")
     return problems

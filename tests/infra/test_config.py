@@ -75,6 +75,8 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
                               ("admin-tasks:migrateSteps is required", "argv list")),
     "root container user": ("staging", _set("containerUser", "root"),
                             ("admin-tasks:containerUser", "non-root")),
+    "malformed container user": ("staging", _set("containerUser", "app user"),
+                                 ("admin-tasks:containerUser is malformed", "non-root uid")),
     "fargate size": ("staging", _set("taskMemory", 8192),
                      ("admin-tasks:taskMemory", "not valid with 256 CPU units")),
     "size of a task that is not enabled": ("staging", _set(
@@ -134,3 +136,13 @@ def test_task_sizes_override_the_default_for_one_task() -> None:
     assert sizes == {"admin-tasks-staging-migrate": ("1024", "3072"),
                      "admin-tasks-staging-seed-admin": ("256", "512"),
                      "admin-tasks-staging-seed-superuser": ("256", "512")}
+
+
+@pytest.mark.parametrize("user", ["0", "00", "000", "0:0", "root", "root:anything", "0:1000",
+                                  " 0", "+0"])
+def test_container_user_refuses_root_in_any_spelling(user: str) -> None:
+    config = stack_config("staging") | {"admin-tasks:containerUser": user}
+    registered: list[Registered] = []
+    with pytest.raises(pulumi.RunError, match=r"admin-tasks:containerUser is root .*Fix:"):
+        run_stack(config, "staging", registered)
+    assert registered == []

@@ -26,10 +26,13 @@ from infra.policy.stack_rules import (
 from tests.infra.breaking import (
     ROLE,
     ROLE_POLICY,
+    TASK_DEFINITION,
     Cases,
     assert_reported,
+    edit_containers,
     edit_policy,
     policy_with,
+    set_path,
 )
 from tests.infra.harness import Registered, StackRun, run_stack, stack_config
 from tests.infra.misedits import (
@@ -79,6 +82,10 @@ def test_a_misedit_registered_with_the_stack_is_reported_against_it(case: str) -
 
 def _task_role(run: StackRun) -> Registered:
     return next(r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-task"))
+
+
+def _user(user: str) -> Callable[[StackRun], Registered]:
+    return lambda run: edit_containers(run.of_type(TASK_DEFINITION)[0], set_path(("user",), user))
 
 
 def _pass(resource: str) -> Callable[[StackRun], Registered]:
@@ -148,12 +155,23 @@ SECRETS: Cases = {
     **{f"GitHub {kind}": (6, "GitHub secret AWS_ACCESS_KEY_ID", github_secret(kind))
        for kind in ("ActionsEnvironmentSecret", "ActionsSecret", "ActionsOrganizationSecret")},
 }
-BROKEN = TRUST_AND_LAUNCH | INLINE_POLICIES | SECRETS
+ROOT_USERS: Cases = {
+    f"container user {user!r}": (5, "non-root", _user(user))
+    for user in ("0", "00", "000", "0:0", "root", "root:anything", "0:1000", " 0", "+0", ":1000")}
+BROKEN = TRUST_AND_LAUNCH | INLINE_POLICIES | SECRETS | ROOT_USERS
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_misedit_is_reported_by_its_rule(stack_run: StackRun, case: str) -> None:
     assert_reported(BROKEN, stack_run, case)
+
+
+@pytest.mark.parametrize("user", ["10001", "10001:10001", "1000:0", "app", "app:app"])
+def test_non_root_users_pass(stack_run: StackRun, user: str) -> None:
+    """The root test compares uids as numbers: it must not refuse a uid that merely
+    contains a zero, nor a non-root user whose group is root."""
+    broken = edit_containers(stack_run.of_type(TASK_DEFINITION)[0], set_path(("user",), user))
+    assert [m for _, m in violations(broken.type, broken.inputs) if "non-root" in m] == []
 
 
 def test_the_execution_role_may_be_named_in_a_secret_policy(stack_run: StackRun) -> None:
