@@ -22,7 +22,7 @@ from infra.config_sections import (
     parse_network,
 )
 from infra.config_values import ConfigError, ConfigReader, config_error
-from infra.policy.resource_rules import is_production
+from infra.policy.resource_rules import is_production, is_root_user
 from infra.task_specs import (
     TaskSpec,
     parse_app_task_config,
@@ -171,9 +171,14 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
 
 def _container_user(reader: ConfigReader) -> str:
     fix = "use a non-root uid[:gid] such as 10001:10001"
-    user = reader.string("containerUser", rules.CONTAINER_USER, fix, default="10001:10001")
-    if user.split(":")[0] == "root":
-        raise config_error("containerUser", "is root; admin tasks run as a non-root user", fix)
+    user = reader.string("containerUser", rules.ANY_TEXT, fix, default="10001:10001")
+    # Root first, with the policy pack's own test, so every spelling of uid 0 gets this
+    # message rather than a shape error.
+    if is_root_user(user):
+        raise config_error("containerUser", f"is root ({user!r}); admin tasks run as a "
+                           "non-root user", fix)
+    if not rules.CONTAINER_USER.fullmatch(user):
+        raise config_error("containerUser", f"is malformed (got {user!r})", fix)
     return user
 
 

@@ -31,6 +31,8 @@ ECR_IMAGE = re.compile(
 )
 HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}")
+# The shape only: root in every spelling (0, 00, 0:0, root:x, " 0") is refused before it, by
+# the policy pack's own infra.policy.resource_rules.is_root_user.
 CONTAINER_USER = re.compile(r"[1-9]\d{0,9}(?::\d{1,10})?|[a-z_][a-z0-9_-]{0,31}(?::[a-z0-9_-]+)?")
 ANY_TEXT = re.compile(r".+", re.DOTALL)
 

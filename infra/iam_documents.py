@@ -10,21 +10,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from infra.naming import ECS_TASKS_SERVICE, OIDC_AUDIENCE, OIDC_HOST
+from infra.policy.resource_rules import ENVIRONMENT_TAG
 
 Document = dict[str, Any]
 VERSION = "2012-10-17"
 
 
-def github_trust_policy(provider_arn: str, subjects: Sequence[str]) -> Document:
-    """Only a job of this repository's environment, in either `sub` form, may assume the role."""
+def github_trust_policy(provider_arn: str, subjects: Sequence[str], *, job_workflow_ref: str,
+                        repository_id: str) -> Document:
+    """Only a job of the admin workflow on main of this repository (by id), running in the
+    environment (either `sub` form), may assume the role. The subject alone names only the
+    environment, which any other workflow of the repository can declare."""
     return {"Version": VERSION, "Statement": [{
-        "Sid": "GithubEnvironmentOnly",
+        "Sid": "AdminWorkflowInGithubEnvironmentOnly",
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {
             f"{OIDC_HOST}:aud": OIDC_AUDIENCE,
             f"{OIDC_HOST}:sub": list(subjects),
+            f"{OIDC_HOST}:job_workflow_ref": job_workflow_ref,
+            f"{OIDC_HOST}:repository_id": repository_id,
         }},
     }]}
 
@@ -39,14 +45,20 @@ def ecs_tasks_trust_policy(account: str) -> Document:
     }]}
 
 
-def launcher_policy(*, cluster_arn: str, task_definition_arns: Sequence[str],
+def launcher_policy(*, environment: str, cluster_arn: str, task_definition_arns: Sequence[str],
                     passable_role_arns: Sequence[str], log_group_arn: str) -> Document:
-    """What `python -m tasks run|stop` calls (tasks/launcher): nothing else."""
+    """What `python -m tasks run|stop` calls (tasks/launcher): nothing else. RunTask is
+    allowed only with what the launcher sends (tests/infra/test_launcher_contract.py)."""
     in_cluster = {"ArnEquals": {"ecs:cluster": cluster_arn}}
     cluster_tasks = cluster_arn.replace(":cluster/", ":task/", 1) + "/*"
     return {"Version": VERSION, "Statement": [
+        # The launcher always sends enableExecuteCommand=false (so an absent key denies: no
+        # shell into a container holding the database credentials) and tags every task
+        # with its environment, which is what StopTask is scoped by below.
         {"Sid": "RunAdminTasksInCluster", "Effect": "Allow", "Action": "ecs:RunTask",
-         "Resource": list(task_definition_arns), "Condition": in_cluster},
+         "Resource": list(task_definition_arns), "Condition": {**in_cluster, "StringEquals": {
+             "ecs:enable-execute-command": "false",
+             f"aws:RequestTag/{ENVIRONMENT_TAG}": environment}}},
         # RunTask carries `tags` (actor, run, task): ECS checks TagResource on the new task.
         {"Sid": "TagTasksAtLaunch", "Effect": "Allow", "Action": "ecs:TagResource",
          "Resource": cluster_tasks,
@@ -54,8 +66,14 @@ def launcher_policy(*, cluster_arn: str, task_definition_arns: Sequence[str],
         {"Sid": "PassAdminTaskRolesToEcs", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": list(passable_role_arns),
          "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}}},
-        {"Sid": "WatchAndStopTasksInCluster", "Effect": "Allow",
-         "Action": ["ecs:DescribeTasks", "ecs:StopTask"],
+        # Only this environment's admin tasks: never the application's own tasks.
+        {"Sid": "StopAdminTasksInCluster", "Effect": "Allow", "Action": "ecs:StopTask",
+         "Resource": cluster_tasks, "Condition": {**in_cluster, "StringEquals": {
+             f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}},
+        # No tag condition on purpose: ECS deletes a task's tags when it stops ("Any tags
+        # associated with the task will be deleted", StopTask in the ECS API reference), so
+        # one would deny the launcher the final status and exit code it must report.
+        {"Sid": "WatchTasksInCluster", "Effect": "Allow", "Action": "ecs:DescribeTasks",
          "Resource": cluster_tasks, "Condition": in_cluster},
         # ListTasks (the cancel backstop) names no task: AWS scopes it by the cluster key.
         {"Sid": "ListTasksInCluster", "Effect": "Allow", "Action": "ecs:ListTasks",

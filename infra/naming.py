@@ -13,6 +13,10 @@ OIDC_AUDIENCE = "sts.amazonaws.com"
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 LOG_STREAM_PREFIX = PROJECT
 DEPLOYMENT_BRANCH = "main"
+# The one workflow, on the one branch, whose jobs may assume the environment's role: the
+# subject names only the environment, which any other workflow can declare too.
+ADMIN_WORKFLOW_PATH = ".github/workflows/admin-task.yml"
+ADMIN_WORKFLOW_REF = f"refs/heads/{DEPLOYMENT_BRANCH}"
 
 
 def prefix(environment: str) -> str:
@@ -41,3 +45,8 @@ def github_subjects(owner: str, repository: str, owner_id: int, repository_id: i
         f"repo:{owner}/{repository}:{suffix}",
         f"repo:{owner}@{owner_id}/{repository}@{repository_id}:{suffix}",
     ]
+
+
+def admin_job_workflow_ref(owner: str, repository: str) -> str:
+    """The `job_workflow_ref` claim of a job of the admin workflow on main."""
+    return f"{owner}/{repository}/{ADMIN_WORKFLOW_PATH}@{ADMIN_WORKFLOW_REF}"

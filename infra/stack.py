@@ -16,7 +16,14 @@ from infra.components.task_definitions import AdminTaskDefinitions, AdminTaskDef
 from infra.config import StackConfig
 from infra.config_rules import ECR_IMAGE
 from infra.containers import ContainerSpec
-from infra.naming import PROJECT, github_subjects, log_group_name, prefix, task_family
+from infra.naming import (
+    PROJECT,
+    admin_job_workflow_ref,
+    github_subjects,
+    log_group_name,
+    prefix,
+    task_family,
+)
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
 from infra.task_specs import TaskSpec
 
@@ -34,7 +41,8 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         role_name=f"{prefix(env)}-github", existing_provider_arn=config.github.oidc_provider_arn,
         subjects=pulumi.Output.all(owner_id, repository_id).apply(lambda ids: github_subjects(
             config.github.owner, config.github.repository, ids[0], ids[1], env)),
-        tags=tags))
+        job_workflow_ref=admin_job_workflow_ref(config.github.owner, config.github.repository),
+        repository_id=pulumi.Output.from_input(repository_id).apply(str), tags=tags))
     tasks = config.tasks
     secrets = AdminSecrets("secrets", _secrets_args(config, tasks, tags))
     definitions = AdminTaskDefinitions("admin-tasks", AdminTaskDefinitionsArgs(
@@ -45,7 +53,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
         tags=tags))
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
-        role_name=oidc.role_name, cluster_arn=network.cluster_arn,
+        environment=env, role_name=oidc.role_name, cluster_arn=network.cluster_arn,
         task_definition_arns=[_family_arn(config, task.name) for task in tasks],
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
         log_group_arn=definitions.log_group_arn))

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import yaml
 
 from tasks.app_tasks import DeclarationError, container_script, parse_app_task, parse_app_tasks

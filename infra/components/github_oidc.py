@@ -23,6 +23,10 @@ class GithubOidcArgs:
     """Physical name of the environment's role (`admin-tasks-<env>-github`)."""
     subjects: pulumi.Input[Sequence[str]]
     """The exact `sub` claims accepted (legacy and immutable forms)."""
+    job_workflow_ref: str
+    """The exact `job_workflow_ref` claim accepted: the admin workflow on main."""
+    repository_id: pulumi.Input[str]
+    """The repository's numeric id, as the `repository_id` claim carries it."""
     existing_provider_arn: str | None = None
     """The account's provider when another stack already created it (one per account)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -48,8 +52,11 @@ class GithubOidc(pulumi.ComponentResource):
             self.provider_arn = provider.arn
         else:
             self.provider_arn = pulumi.Output.from_input(args.existing_provider_arn)
-        trust: pulumi.Output[str] = pulumi.Output.all(self.provider_arn, args.subjects).apply(
-            lambda values: json.dumps(github_trust_policy(values[0], values[1])))
+        trust: pulumi.Output[str] = pulumi.Output.all(
+            self.provider_arn, args.subjects, args.repository_id).apply(
+            lambda values: json.dumps(github_trust_policy(
+                values[0], values[1], job_workflow_ref=args.job_workflow_ref,
+                repository_id=values[2])))
         role = iam.Role(
             f"{name}-role", name=args.role_name, assume_role_policy=trust,
             max_session_duration=ONE_HOUR,

@@ -16,6 +16,8 @@ from infra.iam_documents import launcher_policy
 class LauncherPermissionsArgs:
     """Inputs of LauncherPermissions."""
 
+    environment: str
+    """Environment name: the `admin-tasks:environment` tag its tasks are started with."""
     role_name: pulumi.Input[str]
     """The environment's GitHub role."""
     cluster_arn: str
@@ -36,7 +38,7 @@ class LauncherPermissions(pulumi.ComponentResource):
         super().__init__("admin-tasks:infra:LauncherPermissions", name, None, opts)
         document: pulumi.Output[str] = pulumi.Output.all(
             args.log_group_arn, *args.passable_role_arns).apply(lambda values: json.dumps(
-                launcher_policy(cluster_arn=args.cluster_arn,
+                launcher_policy(environment=args.environment, cluster_arn=args.cluster_arn,
                                 task_definition_arns=args.task_definition_arns,
                                 passable_role_arns=values[1:], log_group_arn=values[0])))
         policy = iam.RolePolicy(f"{name}-policy", role=args.role_name, policy=document,

@@ -26,13 +26,19 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from infra.policy.execution_rules import task_role_violations
 from infra.policy.guardrails import GUARDRAILS, Guardrail
-from infra.policy.permission_rules import task_role_violations
 from infra.policy.resource_rules import (
     MINIMUM_PRODUCTION_REVIEWERS,
     github_environment_violations,
 )
-from infra.policy.stack_rules import launcher_role_violations, production_github_violations
+from infra.policy.stack_rules import (
+    Finding,
+    StackResource,
+    launcher_role_violations,
+    other_launcher_violations,
+    production_github_violations,
+)
 
 REVIEWERS_SCHEMA = PolicyConfigSchema(properties={"minimumProductionReviewers": {
     "type": "integer", "minimum": 1, "maximum": 6, "default": MINIMUM_PRODUCTION_REVIEWERS}})
@@ -58,18 +64,19 @@ def _minimum_reviewers(config: Mapping[str, Any]) -> int:
 
 
 def _stack_policy(name: str, number: int, description: str,
-                  check: Callable[[StackValidationArgs], list[str]],
+                  check: Callable[[StackValidationArgs], list[Finding]],
                   config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        for message in check(args):
-            report(f"guardrail {number}: {message}", None)
+        for finding in check(args):
+            report(f"guardrail {number}: {finding.message}", finding.urn)
 
     return StackValidationPolicy(name=name, description=description, validate=validate,
                                  config_schema=config_schema)
 
 
-def _resources(args: StackValidationArgs) -> list[tuple[str, Any]]:
-    return [(resource.resource_type, resource.props) for resource in args.resources]
+def _resources(args: StackValidationArgs) -> list[StackResource]:
+    return [(resource.resource_type, resource.props, resource.urn)
+            for resource in args.resources]
 
 
 PolicyPack(
@@ -86,6 +93,10 @@ PolicyPack(
                       "attachment) grants only the launcher's scoped actions; no managed "
                       "policies.",
                       lambda args: launcher_role_violations(_resources(args))),
+        _stack_policy("no-other-launcher", 3,
+                      "No role but the environment's GitHub role may run, stop or reach into "
+                      "tasks or pass a role (RolePolicy or inline policy).",
+                      lambda args: other_launcher_violations(_resources(args))),
         _stack_policy("production-github-environment", 2,
                       "A GitHub environment whose AWS resources are tagged "
                       "admin-tasks:production=true has the production reviewers and no "

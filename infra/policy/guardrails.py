@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.policy.iam_rules import Props, trust_violations
-from infra.policy.permission_rules import (
+from infra.policy.execution_rules import (
     execution_violations,
-    launcher_violations,
+    inline_policy_violations,
     managed_policy_violations,
 )
+from infra.policy.iam_rules import Props
+from infra.policy.permission_rules import launcher_violations
 from infra.policy.resource_rules import (
     github_environment_violations,
     log_retention_violations,
-    secret_violations,
     task_definition_violations,
 )
+from infra.policy.secret_rules import secret_violations
+from infra.policy.trust_rules import trust_violations
 
 Check = Callable[[str, Props], list[str]]
 
@@ -37,7 +39,8 @@ class Guardrail:
 
 GUARDRAILS = (
     Guardrail("github-oidc-trust", 1, "The GitHub role trusts exactly the two subjects of one "
-              "repository environment, audience sts.amazonaws.com, for at most an hour.",
+              "repository environment, the admin workflow on main of that repository (by "
+              "id), audience sts.amazonaws.com, for at most an hour.",
               trust_violations),
     Guardrail("reviewed-github-environment", 2, "Required reviewers, no self-review, no admin "
               "bypass in production, deployments from main only.",
@@ -46,8 +49,10 @@ GUARDRAILS = (
               "environment's admin tasks in its cluster and reads their logs; nothing else.",
               launcher_violations),
     Guardrail("execution-role-least-privilege", 4, "The execution role reads only named "
-              "secrets (and their key through Secrets Manager); no AWS-managed policies.",
-              lambda t, p: execution_violations(t, p) + managed_policy_violations(t, p)),
+              "secrets (and their key through Secrets Manager); no managed policy on any "
+              "role; no role's inline_policies read secrets or use wildcards.",
+              lambda t, p: execution_violations(t, p) + managed_policy_violations(t, p)
+              + inline_policy_violations(t, p)),
     Guardrail("admin-task-definition", 5, "Fargate, awsvpc, secrets only via valueFrom, awslogs "
               "to the admin log group, read-only root, non-root, no ports.",
               task_definition_violations),

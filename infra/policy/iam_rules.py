@@ -1,7 +1,7 @@
-"""Guardrails 1, 3 and 4: IAM trust and permission documents.
+"""What the IAM guardrails (1, 3 and 4) share: reading policy documents, common patterns.
 
-Each check takes a resource's type and input properties (engine names, camelCase) and
-returns human-readable violations; an empty list means the resource complies.
+The checks in the `*_rules` modules take a resource's type and input properties (engine
+names, camelCase) and return human-readable violations; an empty list means it complies.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from typing import Any
 
 Props = Mapping[str, Any]
 OIDC_HOST = "token.actions.githubusercontent.com"
-LEGACY_SUBJECT = re.compile(r"repo:([A-Za-z0-9-]+)/([A-Za-z0-9._-]+):environment:([a-z0-9-]+)")
 # The program names the environment's role `admin-tasks-<env>-github` (infra/stack.py).
 GITHUB_ROLE_NAME = re.compile(r"admin-tasks-[a-z0-9-]+-github")
-IMMUTABLE_SUBJECT = re.compile(
-    r"repo:([A-Za-z0-9-]+)@\d+/([A-Za-z0-9._-]+)@\d+:environment:([a-z0-9-]+)")
 LAUNCHER_ACTIONS = {"ecs:RunTask", "ecs:TagResource", "iam:PassRole", "ecs:DescribeTasks",
                     "ecs:StopTask", "ecs:ListTasks", "logs:GetLogEvents"}
 EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents",
                      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
                      "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "kms:Decrypt"}
+# What only the environment's GitHub role may hold: the launcher's actions and the others
+# that start, reach into or reshape tasks.
+LAUNCHER_LIKE = LAUNCHER_ACTIONS | {"ecs:StartTask", "ecs:ExecuteCommand", "ecs:CreateService",
+                                    "ecs:UpdateService", "ecs:CreateTaskSet"}
 STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
 TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
@@ -70,7 +71,7 @@ def generic_violations(policy: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _conditions(statement: Mapping[str, Any], operator: str, key: str) -> list[str]:
+def conditions(statement: Mapping[str, Any], operator: str, key: str) -> list[str]:
     return [str(v) for v in as_list((statement.get("Condition") or {}).get(operator, {}).get(key))]
 
 
@@ -96,58 +97,40 @@ def is_github_role(props: Props) -> bool:
     return any(map(is_web_identity, statements(document(props.get("assumeRolePolicy") or "{}"))))
 
 
-def trust_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 1: the GitHub role trusts exactly this repository's environment."""
-    if resource_type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-        found = []
-        if props.get("url") != f"https://{OIDC_HOST}":
-            found.append(f"OIDC provider url is {props.get('url')!r}, not GitHub's")
-        if as_list(props.get("clientIdLists")) != ["sts.amazonaws.com"]:
-            found.append("OIDC provider audiences must be exactly ['sts.amazonaws.com']")
-        return found
-    if resource_type != "aws:iam/role:Role" or not is_github_role(props):
-        return []
-    policy = document(props.get("assumeRolePolicy") or "{}")
-    found = generic_violations(policy)
-    duration = props.get("maxSessionDuration") or 3600
-    if duration > 3600:
-        found.append(f"maxSessionDuration is {duration}s; at most 3600 for admin launches")
-    # Deny statements only narrow; anything that allows must be the one statement below.
-    allows = [s for s in statements(policy) if s.get("Effect") != "Deny"]
-    if len(allows) != 1:
-        found.append(f"the trust policy has {len(allows)} Allow statements; it must have "
-                     "exactly one, the GitHub environment's web-identity statement")
-    for index, statement in enumerate(allows):
-        if is_web_identity(statement):
-            found += _web_identity_statement(statement)
-        else:
-            found.append(f"statement {statement.get('Sid', index)} lets "
-                         f"{principal_text(statement.get('Principal'))} assume the GitHub "
-                         "role; only the GitHub environment's web identity may")
-    return found
+def granted_actions(policy: Mapping[str, Any]) -> set[str]:
+    return {str(a) for s in statements(policy) for a in as_list(s.get("Action"))}
 
 
-def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:
-    found = []
-    raw = statement.get("Principal")
-    principal = raw if isinstance(raw, Mapping) else {"*": raw}  # "Principal": "*"
-    if set(principal) != {"Federated"}:
-        found.append(f"principal must be the GitHub OIDC provider alone (got "
-                     f"{principal_text(raw)})")
-    federated = str(principal.get("Federated", ""))
-    if not federated.endswith(f":oidc-provider/{OIDC_HOST}"):
-        found.append(f"Federated principal {federated!r} is not the GitHub OIDC provider")
-    if as_list(statement.get("Action")) != ["sts:AssumeRoleWithWebIdentity"]:
-        found.append("a web-identity statement may allow only sts:AssumeRoleWithWebIdentity")
-    operators = set(statement.get("Condition") or {})
-    if operators != {"StringEquals"}:
-        found.append(f"conditions must be StringEquals only (got {sorted(operators)})")
-    if _conditions(statement, "StringEquals", f"{OIDC_HOST}:aud") != ["sts.amazonaws.com"]:
-        found.append(f"{OIDC_HOST}:aud must equal sts.amazonaws.com")
-    subjects = _conditions(statement, "StringEquals", f"{OIDC_HOST}:sub")
-    legacy = [m.groups() for s in subjects if (m := LEGACY_SUBJECT.fullmatch(s))]
-    immutable = [m.groups() for s in subjects if (m := IMMUTABLE_SUBJECT.fullmatch(s))]
-    if len(subjects) != 2 or len(legacy) != 1 or len(immutable) != 1 or legacy != immutable:
-        found.append(f"subjects must be exactly the legacy and the immutable form of one "
-                     f"repository's environment (got {subjects})")
-    return found
+def resources_match(statement: Mapping[str, Any], pattern: Any) -> bool:
+    resources = as_list(statement.get("Resource"))
+    return bool(resources) and all(pattern.fullmatch(str(r)) for r in resources)
+
+
+def star_resource(statement: Mapping[str, Any]) -> list[str]:
+    actions = set(map(str, as_list(statement.get("Action"))))
+    if "*" in map(str, as_list(statement.get("Resource"))) and actions - STAR_ALLOWED:
+        return [f"statement {statement.get('Sid', sorted(actions))}: Resource '*' for "
+                f"{sorted(actions - STAR_ALLOWED)}; name the resources"]
+    return []
+
+
+def covers(pattern: str, action: str) -> bool:
+    """Whether an Action entry grants `action`: IAM matches actions case-insensitively,
+    with `*` and `?` wildcards."""
+    regex = re.escape(pattern.casefold()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, action.casefold()) is not None
+
+
+def granted_among(policy: Mapping[str, Any], candidates: set[str]) -> list[str]:
+    """The candidate actions some Allow statement grants (a NotAction grants all it does
+    not name)."""
+    granted = set()
+    for statement in statements(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            excluded = [str(a) for a in as_list(statement["NotAction"])]
+            granted |= {c for c in candidates if not any(covers(a, c) for a in excluded)}
+        granted |= {c for c in candidates
+                    if any(covers(str(a), c) for a in as_list(statement.get("Action")))}
+    return sorted(granted)

@@ -1,4 +1,4 @@
-"""Guardrails 2, 5, 6 and 7: GitHub environment, task definitions, secrets, log retention."""
+"""Guardrails 2, 5 and 7: GitHub environment, task definitions, log retention."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from infra.policy.iam_rules import Props, as_list
 MINIMUM_PRODUCTION_REVIEWERS = 2
 SECRET_VALUE_FROM = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:*?]+:[A-Za-z0-9_.-]+::")
-SECRET_NAME = re.compile(r"admin-tasks/[a-z][a-z0-9-]*/[a-z0-9-]+")
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
+NUMERIC_UID = re.compile(r"[+-]?[0-9]+")
 # Written by the program on every AWS resource it creates (stack config `production`).
 PRODUCTION_TAG = "admin-tasks:production"
 ENVIRONMENT_TAG = "admin-tasks:environment"
@@ -25,6 +25,16 @@ def is_production(environment: str) -> bool:
     """The name rule, a floor: `prod*` is always production; the stack config key
     `production` (carried by PRODUCTION_TAG) can make any other environment production."""
     return environment.startswith("prod")
+
+
+def is_root_user(user: str) -> bool:
+    """Whether a container `user` (`uid[:gid]` or `name[:group]`) runs as root, in any
+    spelling: `0`, `000`, `+0`, `0:1000`, ` 0 `, `root`, `root:staff`. Numeric uids compare
+    as integers, as the runtime parses them; no user at all means the image's, maybe root."""
+    name = user.split(":", 1)[0].strip()
+    if NUMERIC_UID.fullmatch(name):
+        return int(name) == 0
+    return name in ("", "root")
 
 
 def tagged_production(props: Props) -> bool:
@@ -125,34 +135,11 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
     if container.get("readonlyRootFilesystem") is not True:
         problems.append("root filesystem must be read-only")
     user = str(container.get("user") or "")
-    if not user or user.split(":")[0] in ("0", "root") or container.get("privileged"):
-        problems.append(f"must run as a non-root user (user is {user or 'unset'})")
+    if is_root_user(user) or container.get("privileged"):
+        problems.append(f"must run as a non-root user (user is {user!r})")
     if as_list(container.get("portMappings")):
         problems.append("admin tasks take no connections: remove port mappings")
     return problems
-
-
-def secret_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 6: secrets under admin-tasks/<env>/, recoverable, values outside Pulumi."""
-    if resource_type == "aws:secretsmanager/secret:Secret":
-        found = []
-        if not SECRET_NAME.fullmatch(str(props.get("name", ""))):
-            found.append(f"secret name {props.get('name')!r} must be admin-tasks/<env>/<name>")
-        window = props.get("recoveryWindowInDays")
-        if not isinstance(window, (int, float)) or not 7 <= window <= 30:
-            found.append(f"recovery window must be set to 7-30 days (got {window!r})")
-        return found
-    if resource_type == "aws:secretsmanager/secretVersion:SecretVersion" and any(
-            props.get(key) for key in ("secretString", "secretBinary", "secretStringWo")):
-        return ["a secret value is declared in the program, so it enters Pulumi state; put it "
-                "with `aws secretsmanager put-secret-value` instead"]
-    variable = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
-    if resource_type == variable and (
-            SECRETISH_NAME.search(str(props.get("variableName", "")))
-            or CREDENTIAL_IN_URL.search(str(props.get("value", "")))):
-        return [f"variable {props.get('variableName')} looks like a secret: variables are "
-                "plain text"]
-    return []
 
 
 def log_retention_violations(resource_type: str, props: Props) -> list[str]:

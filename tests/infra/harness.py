@@ -8,7 +8,7 @@ assert on dictionaries instead of returning Outputs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +127,11 @@ def as_runtime_strings(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run_stack(config: Mapping[str, Any], stack: str = "staging",
-              registered: list[Registered] | None = None) -> StackRun:
-    """Run the program; `registered` (if given) receives the resources even when it fails."""
+              registered: list[Registered] | None = None,
+              extra: Callable[[], object] | None = None) -> StackRun:
+    """Run the program; `registered` (if given) receives the resources even when it fails.
+    `extra` registers more resources in the same program run, after the stack's own (a
+    hand edit someone might add), so they get real URNs and resolved inputs."""
     from infra.program import load
     from infra.stack import build_stack
 
@@ -146,6 +149,8 @@ def run_stack(config: Mapping[str, Any], stack: str = "staging",
     def program() -> pulumi.Output[None]:
         # load() is what infra.program.main runs first: config errors surface here.
         exported = build_stack(*load())
+        if extra is not None:
+            extra()
         return pulumi.Output.all(**exported).apply(outputs.update)
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,8 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
         ("admin-tasks:taskSizes.cleanup", "one place")),
     "root container user": ("staging", _set("containerUser", "root"),
                             ("admin-tasks:containerUser", "non-root")),
+    "malformed container user": ("staging", _set("containerUser", "app user"),
+                                 ("admin-tasks:containerUser is malformed", "non-root uid")),
     "fargate size": ("staging", _set("taskMemory", 8192),
                      ("admin-tasks:taskMemory", "not valid with 256 CPU units")),
     "size of a task that is not enabled": ("staging", _set(
@@ -154,7 +157,13 @@ def test_ids_are_looked_up_on_github_when_not_configured() -> None:
     run = run_stack(config, "staging")
     assert "github:index/getRepository:getRepository" in run.calls
     role = next(r for r in run.of_type("aws:iam/role:Role") if r.name == "github-oidc-role")
-    assert "acme-corp@" in role.inputs["assumeRolePolicy"], role.urn
+    claims = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"][
+        "StringEquals"]
+    # The mocks answer getRepository with repoId 900000 + the call's number.
+    repository_id = claims["token.actions.githubusercontent.com:repository_id"]
+    assert repository_id.isdigit() and repository_id.startswith("9000"), role.urn
+    assert any(subject.startswith("repo:acme-corp@") and f"@{repository_id}:" in subject
+               for subject in claims["token.actions.githubusercontent.com:sub"]), role.urn
 
 
 def test_task_sizes_override_the_default_for_one_task() -> None:
@@ -186,3 +195,13 @@ def test_a_stack_may_deploy_only_application_tasks() -> None:
     run = run_stack(config, "staging")
     families = {d.inputs["family"] for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
     assert families == {f"admin-tasks-staging-{name}" for name in config["admin-tasks:appTasks"]}
+
+
+@pytest.mark.parametrize("user", ["0", "00", "000", "0:0", "root", "root:anything", "0:1000",
+                                  " 0", "+0"])
+def test_container_user_refuses_root_in_any_spelling(user: str) -> None:
+    config = stack_config("staging") | {"admin-tasks:containerUser": user}
+    registered: list[Registered] = []
+    with pytest.raises(pulumi.RunError, match=r"admin-tasks:containerUser is root .*Fix:"):
+        run_stack(config, "staging", registered)
+    assert registered == []

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from infra.policy.iam_rules import as_list, statements
+from tasks.launcher.inputs import check_inputs
+from tasks.launcher.request import build_request
+from tasks.settings import parse_settings
 from tests.infra.harness import ROOT, StackRun
 
 # boto3 method -> the IAM actions ECS/CloudWatch check for it
@@ -38,3 +42,29 @@ def test_launcher_policy_matches_the_launchers_aws_calls(stack_run: StackRun) ->
     granted = {str(a) for s in statements(json.loads(policy.inputs["policy"]))
                for a in as_list(s.get("Action"))}
     assert granted == set().union(*(ACTIONS[call] for call in calls)), policy.urn
+
+
+def _request_context(request: dict[str, Any]) -> dict[str, str]:
+    """The condition keys ECS evaluates for a RunTask request, as IAM sees them (strings)."""
+    context = {f"aws:RequestTag/{tag['key']}": tag["value"] for tag in request.get("tags", [])}
+    if "enableExecuteCommand" in request:  # absent from the request: absent from the context
+        context["ecs:enable-execute-command"] = str(request["enableExecuteCommand"]).lower()
+    return context
+
+
+def test_the_launchers_run_task_request_meets_the_policys_conditions(
+        stack_run: StackRun) -> None:
+    policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
+                  if "ecs:RunTask" in r.inputs["policy"])
+    (run_task,) = [s for s in statements(json.loads(policy.inputs["policy"]))
+                   if "ecs:RunTask" in as_list(s.get("Action"))]
+    environment = stack_run.outputs["githubEnvironment"]
+    environ = {"GITHUB_ACTOR": "alice", "GITHUB_RUN_ID": "1", "GITHUB_RUN_ATTEMPT": "1"}
+    settings = parse_settings(json.loads(stack_run.outputs["launchSettings"]))
+    inputs = check_inputs(task_name="seed-superuser", environment=environment, raw_params=[],
+                          reason="contract", timeout=None, preview=False, environ=environ,
+                          settings=settings)
+    request = build_request(inputs, settings, environ).run_task_request()
+    context = _request_context(request)
+    for key, expected in run_task["Condition"]["StringEquals"].items():
+        assert context.get(key) == expected, (policy.urn, key, context)

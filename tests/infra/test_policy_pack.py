@@ -17,7 +17,8 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from infra.policy.guardrails import GUARDRAILS
-from tests.infra.harness import ROOT, StackRun
+from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
+from tests.infra.misedits import root_trusting_launcher
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_the_pack_declares_every_guardrail(analyzer: analyzer_pb2_grpc.AnalyzerS
     names = {policy.name for policy in info.policies}
     assert {guardrail.name for guardrail in GUARDRAILS} <= names
     assert {"task-role-without-permissions", "launcher-role-only-launches",
-            "production-github-environment"} <= names
+            "no-other-launcher", "production-github-environment"} <= names
 
 
 def test_the_pack_blocks_a_short_prod_retention(
@@ -87,7 +88,23 @@ def test_the_pack_blocks_a_managed_policy_on_the_launcher_role(
                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
     stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
         resources=[*_resources(stack_run), attachment]))
-    assert "launcher-role-only-launches" in {d.policyName for d in stack.diagnostics}
+    # Reported against the attachment, as a resource policy would report it.
+    assert ("launcher-role-only-launches", attachment.urn) in {
+        (d.policyName, d.urn) for d in stack.diagnostics}
+
+
+def test_the_pack_blocks_a_role_trusting_the_account_root_that_may_launch(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """Reported against each resource: the role's trust, and the policy that launches."""
+    run = run_stack(stack_config("staging"), "staging", extra=root_trusting_launcher)
+    role, policy = (next(r for r in run.resources if r.name == name)
+                    for name in ("ops-runner", "ops-runner-launch"))
+    response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
+        type=role.type, urn=role.urn, name=role.name, properties=_struct(role.inputs)))
+    assert [d.policyName for d in response.diagnostics] == ["github-oidc-trust"], role.urn
+    stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=_resources(run)))
+    assert [(d.policyName, d.urn) for d in stack.diagnostics] == [
+        ("no-other-launcher", policy.urn)]
 
 
 def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,

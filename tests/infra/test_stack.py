@@ -10,11 +10,12 @@ import parliament
 import pytest
 
 from infra.config import parse_config
+from infra.naming import ADMIN_WORKFLOW_PATH, ADMIN_WORKFLOW_REF
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
 from tasks.app_tasks import parse_app_tasks
 from tasks.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.settings import parse_settings
-from tests.infra.harness import StackRun, stack_config
+from tests.infra.harness import ROOT, StackRun, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -87,16 +88,29 @@ def test_branch_policy_depends_on_the_environment(stack_run: StackRun) -> None:
     assert environment.urn in stack_run.dependencies[policy.urn], policy.urn
 
 
-def test_trust_subjects_name_this_stacks_environment(stack_run: StackRun) -> None:
+def test_trust_names_this_environment_the_admin_workflow_on_main_and_the_repository_id(
+        stack_run: StackRun) -> None:
     environment = stack_run.outputs["githubEnvironment"]
     role = next(r for r in stack_run.of_type("aws:iam/role:Role")
                 if "AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"])
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    subjects = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert subjects == [
-        f"repo:acme-corp/billing-platform:environment:{environment}",
-        f"repo:acme-corp@58101847/billing-platform@712345678:environment:{environment}",
-    ], role.urn
+    oidc = "token.actions.githubusercontent.com"
+    assert statement["Condition"] == {"StringEquals": {
+        f"{oidc}:aud": "sts.amazonaws.com",
+        f"{oidc}:sub": [
+            f"repo:acme-corp/billing-platform:environment:{environment}",
+            f"repo:acme-corp@58101847/billing-platform@712345678:environment:{environment}"],
+        f"{oidc}:job_workflow_ref":
+            "acme-corp/billing-platform/.github/workflows/admin-task.yml@refs/heads/main",
+        f"{oidc}:repository_id": "712345678",
+    }}, role.urn
+
+
+def test_the_trusted_workflow_is_the_admin_workflow_and_runs_only_from_that_ref() -> None:
+    """naming.py's workflow path and ref name the real workflow, which refuses other refs."""
+    workflow = ROOT / ADMIN_WORKFLOW_PATH
+    assert workflow.is_file(), workflow
+    assert f"if: github.ref == '{ADMIN_WORKFLOW_REF}'" in workflow.read_text()
 
 
 def test_application_tasks_get_definitions_whose_entry_point_holds_their_steps(
@@ -160,6 +174,17 @@ def test_no_secret_value_in_outputs_or_inputs(stack_run: StackRun) -> None:
         rendered = json.dumps(resource.inputs)
         assert not CREDENTIAL_IN_URL.search(rendered), resource.urn
         assert not re.search(r'"secretString|"secretBinary', rendered), resource.urn
+
+
+def test_describe_tasks_has_no_tag_condition_because_ecs_deletes_stopped_tasks_tags(
+        stack_run: StackRun) -> None:
+    """StopTask deletes the task's tags: a tag condition would hide the exit code."""
+    policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
+                  if "ecs:RunTask" in r.inputs["policy"])
+    (describe,) = [s for s in json.loads(policy.inputs["policy"])["Statement"]
+                   if "ecs:DescribeTasks" in s["Action"]]
+    assert describe["Condition"] == {"ArnEquals": {"ecs:cluster": stack_config(
+        stack_run.outputs["githubEnvironment"])["admin-tasks:clusterArn"]}}, policy.urn
 
 
 @pytest.mark.parametrize("action", ["ecs:RunTask", "secretsmanager:GetSecretValue"])

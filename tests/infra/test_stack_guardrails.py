@@ -12,14 +12,20 @@ import pulumi
 import pytest
 
 from infra.policy.guardrails import GUARDRAILS
-from infra.policy.stack_rules import launcher_role_violations, production_github_violations
+from infra.policy.stack_rules import (
+    Finding,
+    StackResource,
+    launcher_role_violations,
+    other_launcher_violations,
+    production_github_violations,
+)
 from tests.infra.harness import Registered, StackRun, run_stack, stack_config
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-Resources = list[tuple[str, dict[str, Any]]]
+Resources = list[StackResource]
 
 
 def _launcher_role(run: StackRun) -> str:
@@ -34,13 +40,29 @@ def _policy(*statements: dict[str, Any]) -> str:
 
 
 def _resources(run: StackRun) -> Resources:
-    return [(r.type, dict(r.inputs)) for r in run.resources]
+    return [(r.type, dict(r.inputs), r.urn) for r in run.resources]
+
+
+def _extra(type_: str, props: dict[str, Any]) -> StackResource:
+    """A resource added to the stack by hand, with the URN the engine would give it."""
+    return type_, props, f"urn:pulumi:staging::admin-tasks::{type_}::extra"
 
 
 def _with_launcher_role_changed(run: StackRun, change: dict[str, Any]) -> Resources:
     name = _launcher_role(run)
     return [(type_, {**props, **change} if type_ == ROLE and props.get("name") == name
-             else props) for type_, props in _resources(run)]
+             else props, urn) for type_, props, urn in _resources(run)]
+
+
+def _changed(run: StackRun, resources: Resources) -> set[str]:
+    """URNs of the resources added to or changed from what the program registered."""
+    registered = {r.urn: r.inputs for r in run.resources}
+    return {urn for _, props, urn in resources if registered.get(urn) != props}
+
+
+def _messages(found: list[Finding], urn: str) -> list[str]:
+    """The messages reported against one resource."""
+    return [finding.message for finding in found if finding.urn == urn]
 
 
 PASS_ANY_ROLE = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
@@ -50,23 +72,24 @@ ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 # case -> (a fragment of the expected message, the stack with one thing added to the role)
 BROKEN: dict[str, tuple[str, Callable[[StackRun], Resources]]] = {
     "second inline policy with s3:*": ("wildcard action 's3:*'", lambda run: [
-        *_resources(run), (ROLE_POLICY, {"role": _launcher_role(run), "name": "extra",
-                                         "policy": _policy(S3_EVERYTHING)})]),
+        *_resources(run), _extra(ROLE_POLICY, {"role": _launcher_role(run), "name": "extra",
+                                               "policy": _policy(S3_EVERYTHING)})]),
     "second inline policy passing any role": ("iam:PassRole needs named roles", lambda run: [
-        *_resources(run), (ROLE_POLICY, {"role": _launcher_role(run), "name": "extra",
-                                         "policy": _policy(PASS_ANY_ROLE)})]),
+        *_resources(run), _extra(ROLE_POLICY, {"role": _launcher_role(run), "name": "extra",
+                                               "policy": _policy(PASS_ANY_ROLE)})]),
     "inline policy referring to the role by ARN": ("beyond launching", lambda run: [
-        *_resources(run), (ROLE_POLICY, {
+        *_resources(run), _extra(ROLE_POLICY, {
             "role": f"arn:aws:iam::111111111111:role/{_launcher_role(run)}",
             "policy": _policy({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                                "Resource": "arn:aws:secretsmanager:eu-west-1:111111111111:"
                                            "secret:admin-tasks/x/database-Ab12Cd"})})]),
     "AdministratorAccess attached": (f"managed policy {ADMIN}", lambda run: [
-        *_resources(run), ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-                           {"role": _launcher_role(run), "policyArn": ADMIN})]),
+        *_resources(run), _extra("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                                 {"role": _launcher_role(run), "policyArn": ADMIN})]),
     "AdministratorAccess through a PolicyAttachment": (f"managed policy {ADMIN}", lambda run: [
-        *_resources(run), ("aws:iam/policyAttachment:PolicyAttachment",
-                           {"roles": ["someone-else", _launcher_role(run)], "policyArn": ADMIN})]),
+        *_resources(run), _extra("aws:iam/policyAttachment:PolicyAttachment",
+                                 {"roles": ["someone-else", _launcher_role(run)],
+                                  "policyArn": ADMIN})]),
     "Role.managed_policy_arns": (f"managed policy {ADMIN}", lambda run:
                                  _with_launcher_role_changed(run, {"managedPolicyArns": [ADMIN]})),
     "Role.inline_policies passing any role": ("iam:PassRole needs named roles", lambda run:
@@ -78,22 +101,27 @@ BROKEN: dict[str, tuple[str, Callable[[StackRun], Resources]]] = {
 
 def test_the_launcher_role_has_only_the_launcher_policy(stack_run: StackRun) -> None:
     assert launcher_role_violations(_resources(stack_run)) == []
+    assert other_launcher_violations(_resources(stack_run)) == []
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_anything_else_on_the_launcher_role_is_reported(stack_run: StackRun, case: str) -> None:
     expected, make = BROKEN[case]
-    found = launcher_role_violations(make(stack_run))
-    assert any(expected in message for message in found), f"{case}: {found}"
+    resources = make(stack_run)
+    (urn,) = _changed(stack_run, resources)  # reported against the added or changed resource
+    found = _messages(launcher_role_violations(resources), urn)
+    assert any(expected in message for message in found), f"{case}: {urn} gave {found}"
 
 
 def test_the_per_resource_rules_alone_miss_a_second_launcher_policy(stack_run: StackRun) -> None:
     """Why the stack-wide check exists: no resource rule can tell whose policy this is."""
     extra = Registered(ROLE_POLICY, "extra", "urn:extra", {
-        "role": _launcher_role(stack_run), "policy": _policy(PASS_ANY_ROLE, S3_EVERYTHING)})
+        "role": _launcher_role(stack_run), "policy": _policy(S3_EVERYTHING)})
     launcher = next(g for g in GUARDRAILS if g.number == 3)
     assert launcher.check(extra.type, extra.inputs) == []
-    assert launcher_role_violations([*_resources(stack_run), (extra.type, extra.inputs)])
+    found = launcher_role_violations([*_resources(stack_run),
+                                      (extra.type, extra.inputs, extra.urn)])
+    assert _messages(found, extra.urn), found
 
 
 def _live(**changes: Any) -> dict[str, Any]:
@@ -151,15 +179,17 @@ def test_a_production_environment_not_named_prod_passes_every_guardrail(
             assert guardrail.check(resource.type, resource.inputs) == [], resource.urn
     assert production_github_violations(_resources(live_run), 2) == []
     assert launcher_role_violations(_resources(live_run)) == []
+    assert other_launcher_violations(_resources(live_run)) == []
 
 
 def test_its_github_environment_is_checked_as_production(live_run: StackRun) -> None:
-    resources = [(type_, props | {"reviewers": [{"users": [41001], "teams": []}],
-                                  "canAdminsBypass": True} if type_ == ENVIRONMENT else props)
-                 for type_, props in _resources(live_run)]
-    found = production_github_violations(resources, 2)
-    assert any("needs at least 2" in message for message in found), found
-    assert any("can_admins_bypass" in message for message in found), found
-    untagged = [(type_, {k: v for k, v in props.items() if k != "tags"})
-                for type_, props in resources]
+    resources = [(type_, {**props, "reviewers": [{"users": [41001], "teams": []}],
+                          "canAdminsBypass": True} if type_ == ENVIRONMENT else props, urn)
+                 for type_, props, urn in _resources(live_run)]
+    environment = live_run.one(ENVIRONMENT).urn
+    found = _messages(production_github_violations(resources, 2), environment)
+    assert any("needs at least 2" in message for message in found), (environment, found)
+    assert any("can_admins_bypass" in message for message in found), (environment, found)
+    untagged = [(type_, {k: v for k, v in props.items() if k != "tags"}, urn)
+                for type_, props, urn in resources]
     assert production_github_violations(untagged, 2) == []  # no tag: the name rule

@@ -19,16 +19,16 @@ from moto.ecs.models import ecs_backends
 from moto.logs.models import logs_backends
 from moto.moto_api import state_manager
 
-from tasks import cli
 from infra.launch import task_entry
 from infra.render_settings import stack_file_config
 from infra.task_specs import TaskSpec
+from tasks import cli
 from tasks.app_tasks import parse_app_tasks
 from tasks.catalog import CATALOG, task_names
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
-from tests.launcher.fake_github import FakeGithub, review, serve
 from tasks.launcher.results import OUTCOMES
+from tests.launcher.fake_github import FakeGithub, review, serve
 
 REGION = "eu-west-1"
 ENVIRONMENT = "staging"

@@ -44,7 +44,7 @@ def serve() -> Iterator[FakeGithub]:
     fake = FakeGithub()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+        def do_GET(self) -> None:
             fake.requests.append({"path": self.path, "headers": dict(self.headers)})
             if fake.delay:
                 time.sleep(fake.delay)
@@ -57,7 +57,7 @@ def serve() -> Iterator[FakeGithub]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the launcher gave up waiting: that is what a slow-answer test checks
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
