@@ -181,3 +181,21 @@ def run_process(args: list[str], env: Mapping[str, str], cwd: Path | None = None
         text=True, timeout=timeout, check=False,
     )
     return CliRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+def stand_in_python(directory: Path) -> tuple[Path, Path]:
+    """A `python` that appends its argv (as JSON) to a file and exits STAND_IN_EXIT: put
+    the returned bin directory first on PATH; the file holds one line per run."""
+    bin_dir, record = directory / "bin", directory / "argv.jsonl"
+    bin_dir.mkdir(exist_ok=True)
+    stand_in = bin_dir / "python"
+    stand_in.write_text(f"#!{sys.executable} -I\nimport json, os, sys\n"
+                        f"open({str(record)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
+                        "sys.exit(int(os.environ.get('STAND_IN_EXIT', '0')))\n")
+    stand_in.chmod(0o755)
+    return bin_dir, record
+
+
+def recorded_argv(record: Path) -> list[list[str]]:
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+

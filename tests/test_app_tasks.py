@@ -3,10 +3,8 @@ arrives in the container as exactly one argv element, whatever it contains."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import yaml
 
 from tasks.app_tasks import DeclarationError, container_script, parse_app_task, parse_app_tasks
 from tasks.catalog import task_names
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, recorded_argv, stand_in_python
 
 RETENTION = {
     "description": "Delete activity logs older than the given number of days",
@@ -88,19 +86,11 @@ def record_argv(tmp_path: Path, script: str, environment: dict[str, str],
                 *extra: str) -> tuple[int, list[list[str]], str]:
     """Run the entry point as ECS would (/bin/sh -c SCRIPT admin-tasks [override args…])
     with a stand-in `python` first on PATH that appends its argv to a file."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    record = tmp_path / "argv.jsonl"
-    stand_in = bin_dir / "python"
-    stand_in.write_text(f"#!{sys.executable} -I\nimport json, os, sys\n"
-                        f"open({str(record)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
-                        "sys.exit(int(os.environ.get('STAND_IN_EXIT', '0')))\n")
-    stand_in.chmod(0o755)
+    bin_dir, record = stand_in_python(tmp_path)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", **environment}
     completed = subprocess.run(["/bin/sh", "-c", script, "admin-tasks", *extra], env=env,
                                cwd=tmp_path, capture_output=True, text=True, check=False)
-    lines = record.read_text().splitlines() if record.exists() else []
-    return completed.returncode, [json.loads(line) for line in lines], completed.stderr
+    return completed.returncode, recorded_argv(record), completed.stderr
 
 
 @pytest.mark.parametrize("value", HOSTILE)
