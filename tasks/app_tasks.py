@@ -3,9 +3,7 @@
 ``admin-tasks:appTasks`` maps a task name to a description, one argv list (``command``)
 or several run in order (``steps``), typed parameters, the secrets it receives and its
 size. A parameter reaches the command only through a ``{name}`` placeholder inside one
-argv element; in the container its value becomes exactly that part of that element
-(:func:`container_script`), never split, joined or interpreted by a shell. ``{{`` and
-``}}`` are literal braces. An element whose optional parameter was not given is left out.
+argv element (:mod:`tasks.argv_templates`).
 
 Declarations are validated here, once, for the stack (which creates the task
 definitions) and for the launcher (which validates parameters from the launch settings).
@@ -13,24 +11,25 @@ definitions) and for the launcher (which validates parameters from the launch se
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.argv_templates import (
+    MAX_ARGUMENT_LENGTH,
+    MAX_ARGUMENTS,
+    MAX_STEPS,
+    container_script,
+    render_step,
+    segments,
+)
 from tasks.catalog import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, TASK_NAME, SecretName
 from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
 
-MAX_STEPS = 20
-MAX_ARGUMENTS = 100
-MAX_ARGUMENT_LENGTH = 4096
 SECRET_NAMES: tuple[SecretName, ...] = ("database", "django-superuser")
 _FIELDS = {"description", "command", "steps", "parameters", "secrets", "timeoutSeconds", "cpu",
            "memory"}
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-Segment = str | ParameterSpec
 
 
 class DeclarationError(InvalidInput):
@@ -60,91 +59,9 @@ class AppTask:
                 if (rendered := render_step(step, self.parameters, values)) is not None]
 
 
-def segments(element: str, parameters: Sequence[ParameterSpec]) -> list[Segment]:
-    """An argv element as literal text and parameters; ValueError names a bad placeholder."""
-    by_name = {parameter.name: parameter for parameter in parameters}
-    parts: list[Segment] = []
-    position = 0
-    for match in _TOKEN.finditer(element):
-        parts.append(element[position:match.start()])
-        token, position = match.group(0), match.end()
-        if token in ("{{", "}}"):
-            parts.append(token[0])
-        elif match.group(1) is None:
-            raise ValueError(f"has a lone {token!r}: write {token * 2} for a literal brace")
-        elif match.group(1) not in by_name:
-            raise ValueError(f"has the placeholder {token}, which names no parameter")
-        else:
-            parts.append(by_name[match.group(1)])
-    parts.append(element[position:])
-    merged: list[Segment] = []
-    for part in parts:  # adjacent literal text is one literal
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
-        elif part != "":
-            merged.append(part)
-    return merged
-
-
-def render_step(step: Sequence[str], parameters: Sequence[ParameterSpec],
-                values: Mapping[str, str]) -> list[str] | None:
-    argv: list[str] = []
-    for element in step:
-        parts = segments(element, parameters)
-        if any(isinstance(p, ParameterSpec) and p.name not in values for p in parts):
-            continue  # an optional parameter that was not given: the element is left out
-        argv.append("".join(values[p.name] if isinstance(p, ParameterSpec) else p for p in parts))
-    return argv or None
-
-
-def _shell_word(parts: list[Segment]) -> str:
-    """One shell word: literal text single-quoted, each value as a double-quoted variable
-    expansion, which the shell neither splits nor globs nor evaluates."""
-    return "".join(f'"${{{p.env_var}}}"' if isinstance(p, ParameterSpec) else shlex.quote(p)
-                   for p in parts) or "''"
-
-
-def container_script(task: AppTask) -> str:
-    """The ``/bin/sh -c`` script of the task definition's entry point.
-
-    It lives in the entry point, which RunTask overrides cannot change; a command
-    override only appends arguments, which the script refuses. Each step's argv is built
-    with ``set --`` and run as ``"$@"``; the first failing step ends the task with its
-    exit code, and the last step is exec'ed so it receives ECS's stop signal itself.
-    """
-    lines = ['if [ "$#" -ne 0 ]; then',
-             "  echo 'admin-tasks: refusing to run: a command override added arguments to "
-             "this task definition; its steps are fixed by the stack' >&2",
-             "  exit 2",
-             "fi",
-             "unset -v BASH_ENV ENV"]
-    for parameter in task.parameters:
-        if parameter.required:  # the launcher always passes it; a bare RunTask might not
-            lines.append(f'[ -n "${{{parameter.env_var}+set}}" ] || {{ echo "admin-tasks: '
-                         f'refusing to run: parameter {parameter.name} ({parameter.env_var}) '
-                         'was not passed" >&2; exit 2; }')
-    total = len(task.steps)
-    for number, step in enumerate(task.steps, start=1):
-        lines.append("set --")
-        for element in step:
-            parts = segments(element, task.parameters)
-            word = f'set -- "$@" {_shell_word(parts)}'
-            optional = [p.env_var for p in parts if isinstance(p, ParameterSpec) and not p.required]
-            guard = " && ".join(f'[ -n "${{{name}+set}}" ]' for name in dict.fromkeys(optional))
-            lines.append(f"{guard} && {word} || :" if guard else word)
-        label = f"admin-tasks: step {number}/{total}:"
-        lines.append(f"printf '%s' {shlex.quote(label)} >&2; printf ' %s' \"$@\" >&2; echo >&2")
-        if number == total:
-            lines.append('exec "$@"')
-        else:
-            lines.append('"$@" || { status=$?; echo "admin-tasks: step '
-                         f'{number}/{total} failed with exit code $status; the steps after it '
-                         'did not run" >&2; exit "$status"; }')
-    return "\n".join(lines)
-
-
 def entry_point(task: AppTask) -> list[str]:
-    return ["/bin/sh", "-c", container_script(task), "admin-tasks"]
+    """The task definition's whole argv (ECS cannot override an entry point)."""
+    return ["/bin/sh", "-c", container_script(task.steps, task.parameters), "admin-tasks"]
 
 
 def parse_app_tasks(raw: object, builtin: Sequence[str]) -> tuple[AppTask, ...]:

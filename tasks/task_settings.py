@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.app_tasks import MAX_ARGUMENT_LENGTH, MAX_ARGUMENTS, MAX_STEPS, render_step, segments
+from tasks.argv_templates import MAX_ARGUMENT_LENGTH, MAX_ARGUMENTS, MAX_STEPS, render_step, segments
 from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
 from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, parse_parameter

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks.app_tasks import DeclarationError, container_script, parse_app_task, parse_app_tasks
+from tasks.app_tasks import AppTask, DeclarationError, entry_point, parse_app_task, parse_app_tasks
 from tasks.catalog import task_names
 from tests.conftest import PROJECT_ROOT, recorded_argv, stand_in_python
 
@@ -82,6 +82,11 @@ ANYTHING = {
 }
 
 
+def script(task: AppTask) -> str:
+    """The /bin/sh -c script of the task definition's entry point."""
+    return entry_point(task)[2]
+
+
 def record_argv(tmp_path: Path, script: str, environment: dict[str, str],
                 *extra: str) -> tuple[int, list[list[str]], str]:
     """Run the entry point as ECS would (/bin/sh -c SCRIPT admin-tasks [override args…])
@@ -100,7 +105,7 @@ def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path
     spec = task.parameters[0]
     assert spec.validate(value) == value
 
-    code, runs, stderr = record_argv(tmp_path, container_script(task),
+    code, runs, stderr = record_argv(tmp_path, script(task),
                                      {"ADMIN_TASK_PARAM_SCHEMA": value, "IFS": "-e "})
 
     assert code == 0, stderr
@@ -113,7 +118,7 @@ def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path
 def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
 
-    code, runs, stderr = record_argv(tmp_path, container_script(task),
+    code, runs, stderr = record_argv(tmp_path, script(task),
                                      {"ADMIN_TASK_PARAM_SCHEMA": "acme", "STAND_IN_EXIT": "7"})
 
     assert code == 7
@@ -124,7 +129,7 @@ def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Pa
 def test_a_command_override_does_not_run(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
 
-    code, runs, stderr = record_argv(tmp_path, container_script(task),
+    code, runs, stderr = record_argv(tmp_path, script(task),
                                      {"ADMIN_TASK_PARAM_SCHEMA": "acme"}, "touch", "pwned")
 
     assert (code, runs) == (2, [])
@@ -134,7 +139,7 @@ def test_a_command_override_does_not_run(tmp_path: Path) -> None:
 
 def test_a_required_parameter_missing_in_the_container_runs_nothing(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
-    code, runs, stderr = record_argv(tmp_path, container_script(task), {})
+    code, runs, stderr = record_argv(tmp_path, script(task), {})
     assert (code, runs) == (2, [])
     assert "parameter schema (ADMIN_TASK_PARAM_SCHEMA) was not passed" in stderr
 
@@ -142,7 +147,7 @@ def test_a_required_parameter_missing_in_the_container_runs_nothing(tmp_path: Pa
 def test_an_optional_parameter_given_fills_its_element(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
     environment = {"ADMIN_TASK_PARAM_SCHEMA": "acme", "ADMIN_TASK_PARAM_NOTE": "a b"}
-    code, runs, _ = record_argv(tmp_path, container_script(task), environment)
+    code, runs, _ = record_argv(tmp_path, script(task), environment)
     assert code == 0 and runs[1] == ["manage.py", "after", "a b"]
     assert task.argv({"schema": "acme", "note": "a b"})[1] == ["python", "manage.py", "after", "a b"]
 
