@@ -20,6 +20,7 @@ from tasks.argv_templates import (
     MAX_ARGUMENTS,
     MAX_STEPS,
     container_script,
+    entry_point_argv,
     render_step,
     segments,
 )
@@ -28,6 +29,18 @@ from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
 
 SECRET_NAMES: tuple[SecretName, ...] = ("database", "django-superuser")
+# Names a POSIX shell (or bash, when /bin/sh is bash) runs as builtins or keywords
+# rather than as a program: a step's program may be none of them.
+SHELL_BUILTINS = frozenset({
+    ".", ":", "[", "[[", "alias", "bg", "bind", "break", "builtin", "caller", "case", "cd",
+    "command", "compgen", "complete", "continue", "declare", "dirs", "disown", "do", "done",
+    "echo", "elif", "else", "enable", "esac", "eval", "exec", "exit", "export", "false", "fc",
+    "fg", "fi", "for", "function", "getopts", "hash", "help", "history", "if", "jobs", "kill",
+    "let", "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd", "read", "readarray",
+    "readonly", "return", "select", "set", "shift", "shopt", "source", "suspend", "test",
+    "then", "time", "times", "trap", "true", "type", "typeset", "ulimit", "umask", "unalias",
+    "unset", "until", "wait", "while", "{", "}", "!",
+})
 _FIELDS = {"description", "command", "steps", "parameters", "secrets", "timeoutSeconds", "cpu",
            "memory"}
 
@@ -61,7 +74,7 @@ class AppTask:
 
 def entry_point(task: AppTask) -> list[str]:
     """The task definition's whole argv (ECS cannot override an entry point)."""
-    return ["/bin/sh", "-c", container_script(task.steps, task.parameters), "admin-tasks"]
+    return entry_point_argv(container_script(task.steps, task.parameters))
 
 
 def parse_app_tasks(raw: object, builtin: Sequence[str]) -> tuple[AppTask, ...]:
@@ -137,6 +150,11 @@ def _steps(name: str, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
         if "{" in step[0].replace("{{", ""):
             raise DeclarationError(f"{where}[0]", "puts a parameter in the program's name",
                                    "name the program literally; parameters go in arguments")
+        if step[0] in SHELL_BUILTINS:
+            raise DeclarationError(f"{where}[0]", f"is the shell builtin {step[0]!r}, which "
+                                   "the step's shell would run itself (eval would read a "
+                                   "value as shell code, exit would skip the steps after it)",
+                                   "name a program, e.g. python or /usr/bin/env")
     return tuple(tuple(step) for step in steps)
 
 

@@ -48,6 +48,13 @@ def segments(element: str, parameters: Sequence[ParameterSpec]) -> list[Segment]
     return merged
 
 
+def entry_point_argv(script: str) -> list[str]:
+    """``/bin/sh -p -c SCRIPT admin-tasks``. ``-p``: where /bin/sh is bash, it imports no
+    functions from the environment (``BASH_FUNC_python%%`` would otherwise replace a
+    step's program, or the script's own ``[``) and reads no ``BASH_ENV``/``ENV`` file."""
+    return ["/bin/sh", "-p", "-c", script, "admin-tasks"]
+
+
 def render_step(step: Sequence[str], parameters: Sequence[ParameterSpec],
                 values: Mapping[str, str]) -> list[str] | None:
     argv: list[str] = []
@@ -79,8 +86,7 @@ def container_script(steps: Sequence[Sequence[str]],
              "  echo 'admin-tasks: refusing to run: a command override added arguments to "
              "this task definition; its steps are fixed by the stack' >&2",
              "  exit 2",
-             "fi",
-             "unset -v BASH_ENV ENV"]
+             "fi"]
     for parameter in parameters:
         if parameter.required:  # the launcher always passes it; a bare RunTask might not
             lines.append(f'[ -n "${{{parameter.env_var}+set}}" ] || {{ echo "admin-tasks: '

@@ -4,6 +4,7 @@ arrives in the container as exactly one argv element, whatever it contains."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -82,18 +83,13 @@ ANYTHING = {
 }
 
 
-def script(task: AppTask) -> str:
-    """The /bin/sh -c script of the task definition's entry point."""
-    return entry_point(task)[2]
-
-
-def record_argv(tmp_path: Path, script: str, environment: dict[str, str],
+def record_argv(tmp_path: Path, task: AppTask, environment: dict[str, str],
                 *extra: str) -> tuple[int, list[list[str]], str]:
-    """Run the entry point as ECS would (/bin/sh -c SCRIPT admin-tasks [override args…])
+    """Run the entry point as ECS would (/bin/sh -p -c SCRIPT admin-tasks [override args…])
     with a stand-in `python` first on PATH that appends its argv to a file."""
     bin_dir, record = stand_in_python(tmp_path)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", **environment}
-    completed = subprocess.run(["/bin/sh", "-c", script, "admin-tasks", *extra], env=env,
+    completed = subprocess.run([*entry_point(task), *extra], env=env,
                                cwd=tmp_path, capture_output=True, text=True, check=False)
     return completed.returncode, recorded_argv(record), completed.stderr
 
@@ -105,7 +101,7 @@ def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path
     spec = task.parameters[0]
     assert spec.validate(value) == value
 
-    code, runs, stderr = record_argv(tmp_path, script(task),
+    code, runs, stderr = record_argv(tmp_path, task,
                                      {"ADMIN_TASK_PARAM_SCHEMA": value, "IFS": "-e "})
 
     assert code == 0, stderr
@@ -118,7 +114,7 @@ def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path
 def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
 
-    code, runs, stderr = record_argv(tmp_path, script(task),
+    code, runs, stderr = record_argv(tmp_path, task,
                                      {"ADMIN_TASK_PARAM_SCHEMA": "acme", "STAND_IN_EXIT": "7"})
 
     assert code == 7
@@ -129,7 +125,7 @@ def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Pa
 def test_a_command_override_does_not_run(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
 
-    code, runs, stderr = record_argv(tmp_path, script(task),
+    code, runs, stderr = record_argv(tmp_path, task,
                                      {"ADMIN_TASK_PARAM_SCHEMA": "acme"}, "touch", "pwned")
 
     assert (code, runs) == (2, [])
@@ -139,7 +135,7 @@ def test_a_command_override_does_not_run(tmp_path: Path) -> None:
 
 def test_a_required_parameter_missing_in_the_container_runs_nothing(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
-    code, runs, stderr = record_argv(tmp_path, script(task), {})
+    code, runs, stderr = record_argv(tmp_path, task, {})
     assert (code, runs) == (2, [])
     assert "parameter schema (ADMIN_TASK_PARAM_SCHEMA) was not passed" in stderr
 
@@ -147,7 +143,7 @@ def test_a_required_parameter_missing_in_the_container_runs_nothing(tmp_path: Pa
 def test_an_optional_parameter_given_fills_its_element(tmp_path: Path) -> None:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
     environment = {"ADMIN_TASK_PARAM_SCHEMA": "acme", "ADMIN_TASK_PARAM_NOTE": "a b"}
-    code, runs, _ = record_argv(tmp_path, script(task), environment)
+    code, runs, _ = record_argv(tmp_path, task, environment)
     assert code == 0 and runs[1] == ["manage.py", "after", "a b"]
     assert task.argv({"schema": "acme", "note": "a b"})[1] == ["python", "manage.py", "after", "a b"]
 
@@ -158,3 +154,47 @@ def test_the_documented_examples_are_the_staging_stacks_declarations() -> None:
     stack = yaml.safe_load((PROJECT_ROOT / "Pulumi.staging.yaml").read_text())["config"]
     assert documented["admin-tasks:appTasks"] == stack["admin-tasks:appTasks"]
     assert len(parse_app_tasks(documented["admin-tasks:appTasks"], task_names())) == 5
+
+
+HIJACK_PYTHON = {"BASH_FUNC_python%%": "() { echo HIJACKED; }"}
+# A `[` that is always false would let a command override's arguments past the guard.
+FUNCTION_OVERRIDES = {**HIJACK_PYTHON, "BASH_FUNC_[%%": "() { return 1; }",
+                      "BASH_ENV": "/dev/null"}
+
+
+@pytest.mark.parametrize("shell", [p for p in ("/bin/dash", "/bin/bash") if Path(p).exists()])
+def test_exported_shell_functions_cannot_replace_a_steps_program(tmp_path: Path,
+                                                                 shell: str) -> None:
+    """Where /bin/sh is bash, an environment override can define functions; `-p` keeps
+    them out (run here as bash started under the name sh, and as dash)."""
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+    bin_dir, record = stand_in_python(tmp_path)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "ADMIN_TASK_PARAM_SCHEMA": "acme",
+           **FUNCTION_OVERRIDES}
+    argv = ["sh", *entry_point(task)[1:]]
+
+    ran = subprocess.run(argv, executable=shell, env=env, capture_output=True, text=True,
+                         check=False)
+    refused = subprocess.run([*argv, "extra"], executable=shell, env=env, capture_output=True,
+                             text=True, check=False)
+
+    assert "HIJACKED" not in ran.stdout and ran.returncode == 0, ran.stderr
+    assert len(recorded_argv(record)) == 2
+    assert refused.returncode == 2, "an imported [ function must not disable the guard"
+
+
+@pytest.mark.skipif(not Path("/bin/bash").exists(), reason="needs bash to show the attack")
+def test_without_p_bash_as_sh_would_run_the_imported_function(tmp_path: Path) -> None:
+    """The control for the test above: the attack is real on this machine."""
+    task = parse_app_task("tenant-command", ANYTHING, task_names())
+    argv = ["sh", *[a for a in entry_point(task)[1:] if a != "-p"]]
+    ran = subprocess.run(argv, executable="/bin/bash", capture_output=True, text=True,
+                         env={"PATH": os.environ["PATH"], "ADMIN_TASK_PARAM_SCHEMA": "acme",
+                              **HIJACK_PYTHON}, check=False)
+    assert "HIJACKED" in ran.stdout
+
+
+@pytest.mark.parametrize("builtin", ["eval", "exit", "exec", ".", "source", "set", "trap"])
+def test_a_shell_builtin_cannot_be_a_steps_program(builtin: str) -> None:
+    with pytest.raises(DeclarationError, match=rf"is the shell builtin '{re.escape(builtin)}'"):
+        parse_app_task("cleanup", declare(command=[builtin, "{days}"]), task_names())

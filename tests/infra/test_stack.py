@@ -123,7 +123,8 @@ def test_application_tasks_get_definitions_whose_entry_point_holds_their_steps(
     for task in declared:
         container = containers[f"admin-tasks-{env}-{task.name}"]
         # The steps live in the entry point, which a RunTask override cannot replace.
-        assert container["entryPoint"][:2] == ["/bin/sh", "-c"] and container["command"] == []
+        assert container["entryPoint"][:3] == ["/bin/sh", "-p", "-c"]
+        assert container["command"] == []
         assert container["image"] == stack_config(env)["admin-tasks:appImage"]
         published = settings.tasks[task.name]
         assert (published.image, published.steps, set(published.parameters)) == (
