@@ -9,7 +9,10 @@ it to the container as the environment variable ``env_var``, never inside a shel
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,13 +27,15 @@ MAX_STRING_LENGTH = 256
 MAX_CHOICES = 64
 MAX_DESCRIPTION_LENGTH = 200
 PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
-# Parameters may only fill variables of their own namespace: never DATABASE_*, PYTHON*,
-# PATH or the run context the launcher sets itself.
-PARAMETER_ENV = re.compile(r"ADMIN_[A-Z0-9_]{1,60}")
-RUN_CONTEXT_VARIABLES = frozenset({
-    "ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON", "ADMIN_TASK_APPROVED_BY",
-    "ADMIN_TASK_APPROVAL_COMMENT", "ADMIN_TASK_PREVIEW",
-})
+# Parameters may only fill variables of their own namespace: an application task's
+# ADMIN_TASK_PARAM_*, or the inputs the built-in commands read. Never DATABASE_*, PG*,
+# PYTHON*, PATH, the package's own settings (ADMIN_TASKS_*) or the run context.
+PARAMETER_ENV = re.compile(r"ADMIN_TASK_PARAM_[A-Z0-9_]{1,40}|ADMIN_EMAIL|ADMIN_USERNAME")
+#: A pattern comes from stack config and may backtrack catastrophically on a hostile
+#: value: it is matched in a separate interpreter that is stopped after this long.
+PATTERN_SECONDS = 2.0
+_MATCHER = ("import json, re, sys; pattern, value = json.load(sys.stdin); "
+            "print(int(re.fullmatch(pattern, value, re.ASCII) is not None))")
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 _TYPE_KEYS: dict[str, set[str]] = {"string": {"pattern", "maxLength"}, "email": set(),
                                    "integer": {"min", "max"}, "choice": {"choices"}}
@@ -58,6 +63,8 @@ class ParameterSpec:
 
     def validate(self, raw: str) -> str:
         """The value as it reaches the container, or InvalidInput naming the rule."""
+        if raw == "":
+            raise self._refuse("is empty: give a value, or leave an optional parameter out")
         if self.type == "email":
             try:
                 return validate_email(raw)
@@ -73,9 +80,24 @@ class ParameterSpec:
             return raw
         if len(raw) > self.max_length:
             raise self._refuse(f"is {len(raw)} characters long; at most {self.max_length}")
-        if self.pattern is None or not re.fullmatch(self.pattern, raw):
+        if self.pattern is None or not self._matches(self.pattern, raw):
             raise self._refuse(f"must match the pattern {self.pattern}")
         return raw
+
+    def _matches(self, pattern: str, raw: str) -> bool:
+        """``re.fullmatch`` with ASCII classes (\\w, \\d and \\s match no look-alikes),
+        bounded in time."""
+        try:
+            completed = subprocess.run(  # noqa: S603 -- this interpreter, a fixed program
+                [sys.executable, "-I", "-c", _MATCHER], input=json.dumps([pattern, raw]),
+                capture_output=True, text=True, timeout=PATTERN_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            raise self._refuse(f"could not be checked against its pattern {pattern} within "
+                               f"{PATTERN_SECONDS:g} s: the pattern backtracks on this value; "
+                               "simplify the pattern in the stack config") from None
+        if completed.returncode != 0:
+            raise self._refuse(f"could not be checked against its pattern {pattern}")
+        return completed.stdout.strip() == "1"
 
     def _integer(self, raw: str) -> str:
         if not _INTEGER.fullmatch(raw):
@@ -175,10 +197,9 @@ def _description(name: str, raw: object) -> str:
 
 
 def _env(name: str, raw: object) -> str:
-    if not isinstance(raw, str) or not PARAMETER_ENV.fullmatch(raw) \
-            or raw in RUN_CONTEXT_VARIABLES:
-        raise InvalidInput(f"parameter {name}: env must be an ADMIN_… variable other than the "
-                           f"run context ({', '.join(sorted(RUN_CONTEXT_VARIABLES))}); got {raw!r}")
+    if not isinstance(raw, str) or not PARAMETER_ENV.fullmatch(raw):
+        raise InvalidInput(f"parameter {name}: env must be ADMIN_TASK_PARAM_<NAME>, ADMIN_EMAIL or "
+                           f"ADMIN_USERNAME (got {raw!r})")
     return raw
 
 
@@ -199,7 +220,7 @@ def _pattern(spec: ParameterSpec, raw: object) -> str:
         raise InvalidInput(f"parameter {spec.name}: a string parameter needs a pattern (a "
                            "regular expression its whole value must match), e.g. [a-z0-9_]{1,63}")
     try:
-        compiled = re.compile(raw)
+        compiled = re.compile(raw, re.ASCII)
     except (re.error, RecursionError, OverflowError) as error:
         raise InvalidInput(f"parameter {spec.name}: pattern {raw!r} does not compile ({error})") \
             from None

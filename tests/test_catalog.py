@@ -7,7 +7,7 @@ import pytest
 from infra.components.github_oidc import ONE_HOUR
 from tasks.catalog import CATALOG, MAX_TIMEOUT_SECONDS, TASK_NAME, get_task, secret_inputs
 from tasks.errors import InvalidInput
-from tasks.parameters import RUN_CONTEXT_VARIABLES
+from tasks.parameters import PARAMETER_ENV
 
 
 def test_every_task_ends_before_the_launchers_credentials_expire() -> None:
@@ -21,7 +21,7 @@ def test_secrets_never_travel_as_parameters() -> None:
         secret_vars = {s.env_var for s in secret_inputs(entry.secrets)}
         assert secret_vars.isdisjoint(p.env_var for p in entry.parameters), entry.name
         assert all("PASSWORD" not in p.env_var for p in entry.parameters), entry.name
-        assert RUN_CONTEXT_VARIABLES.isdisjoint(p.env_var for p in entry.parameters), entry.name
+        assert all(PARAMETER_ENV.fullmatch(p.env_var) for p in entry.parameters), entry.name
 
 
 def test_built_in_names_follow_the_one_task_name_rule() -> None:
