@@ -14,14 +14,14 @@ from pathlib import Path
 
 from tasks.launcher.clock import duration
 from tasks.launcher.inputs import CheckedInputs
-from tasks.launcher.markdown import cell, code
+from tasks.launcher.markdown import code
 
 
 def render_approval_request(inputs: CheckedInputs) -> str:
     contract, context = inputs.contract, inputs.context
     preview = ("**yes: a preview.** It runs the same checks and statements, reports what "
                "would change, and writes nothing" if inputs.preview else "no: this run writes")
-    rows = [("Task", f"{code(inputs.task_name)}: {cell(contract.description)}"),
+    rows = [("Task", f"{code(inputs.task_name)}: {code(contract.description)}"),
             ("Environment", code(inputs.environment)),
             ("Requested by", code(context.actor)),
             ("Reason", code(context.reason)),
@@ -44,7 +44,7 @@ def _parameters(inputs: CheckedInputs) -> list[str]:
     rules = {parameter.name: parameter for parameter in inputs.contract.parameters}
     lines = ["**Parameters** (each value exactly as it will be passed)", "",
              "| parameter | value | rule |", "|---|---|---|"]
-    lines += [f"| {code(given.name)} | {code(given.value)} | {cell(rules[given.name].rule())} |"
+    lines += [f"| {code(given.name)} | {code(given.value)} | {code(rules[given.name].rule())} |"
               for given in inputs.parameters]
     if any(rules[given.name].type == "email" for given in inputs.parameters):
         lines += ["", "An email address is ASCII only after validation: it cannot hold a "

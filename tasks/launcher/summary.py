@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tasks.launcher.clock import duration
-from tasks.launcher.markdown import cell, code
+from tasks.launcher.markdown import code
 from tasks.settings import strict_json
 
 #: The task package's result line is well under 4 KiB; a longer line is printed, not parsed.
@@ -71,7 +71,7 @@ def render_summary(report: RunReport) -> str:
         ("Run", code(report.run_id)),
         ("ECS task", f"[{code(task_id)}]({console_url(report.region, report.cluster, report.task_arn)})"
                      f" ({code(report.task_arn)})"),
-        ("Final status", cell(report.final_status)),
+        ("Final status", code(report.final_status)),
         ("Exit code", code(str(report.exit_code))),
         ("Duration", duration(report.duration_seconds)),
     ]
@@ -88,7 +88,7 @@ def render_summary(report: RunReport) -> str:
         lines.append("The task printed no JSON result line.")
     else:
         lines += ["| field | value |", "|---|---|"]
-        lines += [f"| {cell(key)} | {code(json.dumps(value, sort_keys=True))} |"
+        lines += [f"| {code(key)} | {code(json.dumps(value, sort_keys=True))} |"
                   for key, value in report.result.items()]
     return "\n".join(lines) + "\n\n"
 

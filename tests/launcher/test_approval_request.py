@@ -75,7 +75,7 @@ def test_an_application_task_shows_the_exact_argv_of_every_step(
                        "--params=email=new.hire%40example.com&dry_run=--dry-run",
                        "--reason", "invite the new hire")
 
-    assert "| `dry_run` | `--dry-run` | one of --dry-run |" in text
+    assert "| `dry_run` | `--dry-run` | `one of --dry-run` |" in text
     assert ('| 1 | `["python", "manage.py", "send_invite", "--email=new.hire@example.com", '
             '"--dry-run"]` |') in text
     assert "a step that fails stops the steps after it" in text
@@ -104,3 +104,23 @@ def test_an_invalid_request_writes_no_approval_request(
                  "email=a@example.com", "--reason", reason, "--check",
                  GITHUB_STEP_SUMMARY=str(summary))
     assert run.exit_code == 2 and not summary.exists()
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("routine\u3164\u3164 cleanup", "`routine\\u3164\\u3164 cleanup` (non-ASCII; as escapes: "
+                                    "`routine\\u3164\\u3164 cleanup`)"),
+    ("acm\u0435", "`acm\u0435` (non-ASCII; as escapes: `acm\\u0435`)"),
+    ("acme\u00a0", "`acme\\u00a0` (non-ASCII; as escapes: `acme\\u00a0`)"),
+    ("acme\\u00a0", "`acme\\u00a0`"),
+    ("e\u0301", "`e\\u0301` (non-ASCII; as escapes: `e\\u0301`)"),
+    ("Delete sessions&ZeroWidthSpace; for ops.lead@example.com", "`Delete sessions&ZeroWidthSpace; "
+     "for ops.lead@example.com`"),
+])
+def test_what_a_reader_could_mistake_is_shown_as_escapes(text: str, shown: str) -> None:
+    assert code(text) == shown
+
+
+def test_an_escaped_value_never_looks_like_a_plain_one() -> None:
+    """A real no-break space and the six characters `\\u00a0` render differently."""
+    assert code("acme\u00a0") != code("acme\\u00a0")
+    assert code("a\\b\u200b") == "`a\\\\b\\u200b` (non-ASCII; as escapes: `a\\\\b\\u200b`)"

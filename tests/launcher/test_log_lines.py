@@ -61,8 +61,9 @@ def test_a_result_line_with_a_lone_surrogate_is_kept_and_summarised_escaped(
 
     assert run.exit_code == 0, run.stderr
     assert run.result["result"] == {"ok": True, "outcome": "created", "n\udcffte": 1}
-    # Shown as the escape sequence (the Markdown backslash itself escaped).
-    assert "| n\\\\udcffte | `1` |" in summary.read_text(encoding="utf-8")
+    # Shown as the escape sequence, and flagged as not plain ASCII.
+    assert "| `n\\udcffte` (non-ASCII; as escapes: `n\\udcffte`) | `1` |" in \
+        summary.read_text(encoding="utf-8")
 
 
 def test_a_summary_that_cannot_be_written_changes_nothing_but_is_said(

@@ -39,8 +39,8 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "| Run | `4242-1` |",
         f"| ECS task | [`{task.id}`](https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/"
         f"app-staging/tasks/{task.id}/configuration?region=eu-west-1) (`{task.task_arn}`) |",
-        "| Final status | STOPPED: exit code 0 (EssentialContainerExited: Essential container in "
-        "task exited) |",
+        "| Final status | `STOPPED: exit code 0 (EssentialContainerExited: Essential container in "
+        "task exited)` |",
         "| Exit code | `0` |",
         "| Duration | 7s |",
         "",
@@ -48,11 +48,11 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "",
         "| field | value |",
         "|---|---|",
-        "| ok | `true` |",
-        '| outcome | `"created"` |',
-        "| wasNew | `true` |",
-        '| user | `{"email": "ops@example.com", "id": 7, "role": "admin"}` |',
-        '| audit | `{"actor": "alice", "event": "admin.seeded", "reason": "first admin for '
+        "| `ok` | `true` |",
+        '| `outcome` | `"created"` |',
+        "| `wasNew` | `true` |",
+        '| `user` | `{"email": "ops@example.com", "id": 7, "role": "admin"}` |',
+        '| `audit` | `{"actor": "alice", "event": "admin.seeded", "reason": "first admin for '
         'launch", "recordedIn": "audit_events", "runId": "4242-1"}` |',
         "", "",
     ])

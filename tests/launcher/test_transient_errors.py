@@ -112,7 +112,7 @@ def test_a_launcher_bug_while_following_leaves_the_task_running_and_says_how_to_
     assert run.result["outcome"] == "launcher-error"
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("### Admin task `seed-admin` on `staging`: launcher-error\n")
-    assert "| Final status | RUNNING |" in text and "| Exit code | `1` |" in text
+    assert "| Final status | `RUNNING` |" in text and "| Exit code | `1` |" in text
 
 
 def test_a_run_task_answer_lost_after_ecs_started_the_task_is_followed(
