@@ -23,8 +23,9 @@ CONTEXT_VARIABLES = ("ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON
 APPROVED_BY_VARIABLE = "ADMIN_TASK_APPROVED_BY"
 APPROVAL_COMMENT_VARIABLE = "ADMIN_TASK_APPROVAL_COMMENT"
 MAX_APPROVAL_COMMENT_LENGTH = 500
-#: A GitHub login (a user; apps cannot approve an environment).
-GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+#: A GitHub login (a user; apps cannot approve an environment), including Enterprise
+#: Managed Users' `name_shortcode`.
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-_](?=[A-Za-z0-9])){0,38}")
 
 
 @dataclass(frozen=True)

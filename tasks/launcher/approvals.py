@@ -7,7 +7,9 @@ with the job's ``GITHUB_TOKEN`` (``actions: read``), standard library only.
 
 from __future__ import annotations
 
+import http.client
 import json
+import threading
 import unicodedata
 import urllib.error
 import urllib.request
@@ -21,6 +23,17 @@ from tasks.launcher.results import ApprovalsUnreadable
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1 << 20
+MAX_APPROVERS = 20
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The token must not follow a redirect to another host: treat one as an error."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 @dataclass(frozen=True)
@@ -50,20 +63,40 @@ def read_approval(environ: Mapping[str, str], environment: str,
 
 
 def _get_json(url: str, token: str, timeout: float) -> Any:
+    """GET ``url`` within ``timeout`` seconds in all (a server that answers a byte at a
+    time cannot hold the run); no redirect is followed."""
+    outcome: list[bytes | ApprovalsUnreadable] = []
+    worker = threading.Thread(target=lambda: outcome.append(_fetch(url, token, timeout)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise ApprovalsUnreadable(f"cannot read who approved this run from {url}: no answer "
+                                  f"within {timeout:g} s (timed out); nothing was started")
+    if isinstance(outcome[0], ApprovalsUnreadable):
+        raise outcome[0]
+    return _decode(outcome[0], url)
+
+
+def _fetch(url: str, token: str, timeout: float) -> bytes | ApprovalsUnreadable:
     request = urllib.request.Request(url, headers={  # noqa: S310 -- GITHUB_API_URL is https
         "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "admin-tasks-launcher"})
     failed = f"cannot read who approved this run from {url}"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body = response.read(MAX_RESPONSE_BYTES + 1)
+        with _OPENER.open(request, timeout=timeout) as response:
+            return bytes(response.read(MAX_RESPONSE_BYTES + 1))
     except urllib.error.HTTPError as error:
-        raise ApprovalsUnreadable(f"{failed}: GitHub answered {error.code} {error.reason} "
-                                  "(the job needs permissions: actions: read); nothing was "
-                                  "started") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise ApprovalsUnreadable(f"{failed}: {reason}; nothing was started") from None
+        return ApprovalsUnreadable(f"{failed}: GitHub answered {error.code} {error.reason} "
+                                   "(the job needs permissions: actions: read; a redirect is "
+                                   "not followed); nothing was started")
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+        return ApprovalsUnreadable(f"{failed}: {reason}; nothing was started")
+
+
+def _decode(body: bytes, url: str) -> Any:
+    failed = f"cannot read who approved this run from {url}"
     if len(body) > MAX_RESPONSE_BYTES:
         raise ApprovalsUnreadable(f"{failed}: the answer is larger than 1 MiB; nothing was "
                                   "started")
@@ -89,6 +122,9 @@ def approval_from(document: Any, environment: str) -> Approval:
         comment = _one_line(review.get("comment"))
         if comment:
             comments.append(comment)
+    if len(approvers) > MAX_APPROVERS:
+        raise ApprovalsUnreadable(f"cannot read who approved this run: more than "
+                                  f"{MAX_APPROVERS} approvers; nothing was started")
     text = " | ".join(comments)
     if len(text) > MAX_APPROVAL_COMMENT_LENGTH:
         text = text[:MAX_APPROVAL_COMMENT_LENGTH - 1] + "…"

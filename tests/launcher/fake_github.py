@@ -6,6 +6,7 @@ Tests point the launcher at it with GITHUB_API_URL; it answers what the test set
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -23,6 +24,11 @@ class FakeGithub:
     status: int = 200
     body: bytes = b"[]"
     delay: float = 0.0
+    drip_seconds: float = 0.0
+    """Send the body one byte at a time, this long apart (a server holding the run)."""
+    raw: bytes | None = None
+    """Write these bytes instead of an HTTP response (a broken server)."""
+    redirect_to: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def approvals(self, *reviews: dict[str, Any]) -> None:
@@ -48,14 +54,28 @@ def serve() -> Iterator[FakeGithub]:
             fake.requests.append({"path": self.path, "headers": dict(self.headers)})
             if fake.delay:
                 time.sleep(fake.delay)
-            try:
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
+            # The launcher may give up waiting: that is what the slow-answer tests check.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._answer()
+
+        def _answer(self) -> None:
+            if fake.raw is not None:
+                self.wfile.write(fake.raw)
+                return
+            if fake.redirect_to is not None:
+                self.send_response(302)
+                self.send_header("Location", fake.redirect_to)
                 self.end_headers()
-                self.wfile.write(fake.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the launcher gave up waiting: that is what a slow-answer test checks
+                return
+            self.send_response(fake.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(fake.body)))
+            self.end_headers()
+            step = 1 if fake.drip_seconds else max(len(fake.body), 1)
+            for start in range(0, len(fake.body), step):
+                self.wfile.write(fake.body[start:start + step])
+                self.wfile.flush()
+                time.sleep(fake.drip_seconds)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

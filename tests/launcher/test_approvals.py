@@ -6,6 +6,7 @@ each answer: the exit code, whether RunTask was called, and the container overri
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from tasks.launcher import approvals
 from tests.launcher.conftest import Launcher, World, in_github
-from tests.launcher.fake_github import FakeGithub, review
+from tests.launcher.fake_github import FakeGithub, review, serve
 from tests.launcher.test_run import SEED
 
 
@@ -184,3 +185,45 @@ def test_what_the_reviewer_saw_is_started(
 
     assert run.exit_code == 0 and len(world.tasks()) == 1
     assert run.result["approvedBy"] == ["bob"]
+
+
+def test_an_answer_dripped_a_byte_at_a_time_is_given_up_on_in_bounded_time(
+        launch: Launcher, world: World, github_api: FakeGithub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The socket timeout bounds each read; the launcher bounds the whole answer."""
+    monkeypatch.setattr(approvals, "TIMEOUT_SECONDS", 0.5)
+    github_api.drip_seconds = 0.2
+
+    started = time.monotonic()
+    run = launch(*SEED, **in_github(github_api))
+
+    assert run.exit_code == 1 and "within 0.5 s (timed out)" in run.stderr
+    assert time.monotonic() - started < 3 and world.tasks() == []
+
+
+def test_a_redirect_is_not_followed_so_the_token_stays_with_github(
+        launch: Launcher, world: World, github_api: FakeGithub) -> None:
+    for elsewhere in serve():
+        github_api.redirect_to = f"{elsewhere.url}/steal"
+
+        run = launch(*SEED, **in_github(github_api))
+
+        assert run.exit_code == 1 and "GitHub answered 302" in run.stderr
+        assert elsewhere.requests == [] and world.tasks() == []
+
+
+def test_a_broken_http_answer_is_unreadable_approvals_not_a_launcher_error(
+        launch: Launcher, world: World, github_api: FakeGithub) -> None:
+    github_api.raw = b"NOT HTTP AT ALL\r\n\r\n"
+
+    run = launch(*SEED, **in_github(github_api))
+
+    assert run.exit_code == 1 and run.result["outcome"] == "approvals-unreadable"
+    assert world.tasks() == []
+
+
+def test_an_enterprise_managed_user_can_approve(
+        launch: Launcher, world: World, github_api: FakeGithub) -> None:
+    github_api.approvals(review("bob_acme", "staging"))
+    run = run_approved(launch, world, github_api)
+    assert run.exit_code == 0 and overrides(world)["ADMIN_TASK_APPROVED_BY"] == "bob_acme"
