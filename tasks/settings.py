@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from tasks.errors import InvalidInput
@@ -56,6 +56,14 @@ class LaunchSettings:
     log_group: str
     require_approval: bool
     tasks: Mapping[str, TaskSettings]
+    document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The validated document itself: what a request digest binds (tasks.launcher.inputs)."""
+
+    def binding(self, task: str) -> dict[str, Any]:
+        """Everything the settings say about starting ``task``: its entry, where it runs
+        and whether it needs an approval (the other tasks' entries left out)."""
+        return {**{k: v for k, v in self.document.items() if k != "tasks"},
+                "task": self.document["tasks"][task]}
 
 
 def settings_document(*, environment: str, region: str, cluster: str, subnets: list[str],
@@ -123,6 +131,7 @@ def parse_settings(document: object) -> LaunchSettings:
         log_group=_string(document, "logGroup", _LOG_GROUP, ""),
         require_approval=document["requireApproval"],
         tasks={str(name): parse_task(str(name), raw, _bad) for name, raw in tasks.items()},
+        document=document,
     )
 
 

@@ -13,7 +13,8 @@ import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS, get_task, task_names
@@ -47,6 +48,9 @@ class CheckedInputs:
     context: RunContext
     timeout_seconds: int
     preview: bool
+    binding: Mapping[str, Any]
+    """What the launch settings say about starting the task (or, without settings, its
+    built-in contract): bound by the digest with the request itself."""
 
     @property
     def values(self) -> dict[str, str]:
@@ -57,13 +61,14 @@ class CheckedInputs:
         return self.contract.argv(self.values)
 
     def digest(self) -> str:
-        """A digest of exactly what a reviewer is shown: the gated job recomputes it from
-        the deployed settings and refuses to start anything else."""
+        """A digest of the request a reviewer is shown and of everything the settings say
+        about starting it (task definition, container, each parameter's variable, network,
+        approval rule): the gated job recomputes it from the deployed settings and refuses
+        to start anything else."""
         shown = {"task": self.task_name, "environment": self.environment,
-                 "description": self.contract.description, "image": self.contract.image,
                  "argv": self.argv(), "parameters": self.values,
                  "reason": self.context.reason, "timeoutSeconds": self.timeout_seconds,
-                 "preview": self.preview}
+                 "preview": self.preview, "settings": self.binding}
         return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
 
@@ -177,6 +182,8 @@ def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str],
     if preview and not contract.previewable:
         raise InvalidInput(f"task {task_name} runs the application's own command, which has no "
                            "preview: run it without --preview")
+    binding = settings.binding(task_name) if settings is not None else asdict(contract)
     return CheckedInputs(task_name=task_name, environment=environment, contract=contract,
                          parameters=parameters, context=context,
-                         timeout_seconds=timeout or contract.timeout_seconds, preview=preview)
+                         timeout_seconds=timeout or contract.timeout_seconds, preview=preview,
+                         binding=binding)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,30 @@ def test_an_escaped_value_never_looks_like_a_plain_one() -> None:
     """A real no-break space and the six characters `\\u00a0` render differently."""
     assert code("acme\u00a0") != code("acme\\u00a0")
     assert code("a\\b\u200b") == "`a\\\\b\\u200b` (non-ASCII; as escapes: `a\\\\b\\u200b`)"
+
+
+def _retarget(settings: dict[str, Any]) -> None:
+    settings["tasks"]["clearsessions"]["taskDefinition"] = "admin-tasks-staging-migrate"
+
+
+def _rename_variable(settings: dict[str, Any]) -> None:
+    settings["tasks"]["clearsessions"]["container"] = "migrate"
+
+
+def _open_network(settings: dict[str, Any]) -> None:
+    settings["assignPublicIp"] = True
+
+
+def _no_approval(settings: dict[str, Any]) -> None:
+    settings["requireApproval"] = False
+
+
+@pytest.mark.parametrize("drift", [_retarget, _rename_variable, _open_network, _no_approval])
+def test_the_digest_binds_how_the_deployed_stack_would_start_the_task(
+        launch: Launcher, world: World, drift: Any) -> None:
+    """Drift between the stack file the reviewer's request came from and the deployed
+    settings must change the digest, or the gated job would start something else."""
+    argv = ("run", "clearsessions", "--environment", "staging", "--reason", "weekly", "--check")
+    before = launch(*argv).result["request"]
+    drift(world.settings)
+    assert launch(*argv).result["request"] != before
