@@ -144,6 +144,20 @@ def database(request: pytest.FixtureRequest) -> Database:
     return fixture
 
 
+@pytest.fixture
+def role_db(database: Database, cli: Any) -> Database:
+    """``database`` (SQLite, then PostgreSQL) with the ``role`` profile's tables."""
+    assert cli(["init-db", "--profile", "role"], database.env()).code == 0
+    return database
+
+
+@pytest.fixture
+def django_db(database: Database, cli: Any) -> Database:
+    """``database`` (SQLite, then PostgreSQL) with the ``django`` profile's ``auth_user``."""
+    assert cli(["init-db", "--profile", "django"], database.env()).code == 0
+    return database
+
+
 @dataclass(frozen=True)
 class CliRun:
     """What an operator sees: exit code, stdout, stderr, and the parsed result line."""

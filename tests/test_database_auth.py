@@ -68,7 +68,7 @@ def refused_line(display: str, port: int, requirement: str, asked: str, hint: st
 
 def assert_refused(run: CliRun, line: str) -> None:
     assert run.code == 4, run.stderr
-    assert run.result == {"ok": False, "outcome": "error", "wasNew": False,
+    assert run.result == {"ok": False, "outcome": "error", "wasNew": False, "preview": False,
                           "error": line.removeprefix("admin-tasks: ")}
     assert run.stderr.splitlines() == [line]
 

@@ -51,7 +51,8 @@ def test_make_seed_from_a_fresh_copy_creates_and_seeds_a_local_database(tmp_path
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result["outcome"] == "created"
-    assert result["user"] == {"id": 1, "email": "you@example.com", "role": "admin", "isActive": True}
+    assert result["user"] == {"id": 1, "email": "you@example.com", "role": "admin", "isActive": True,
+                              "deletedAt": None}
     assert (copy / "admin-tasks.db").is_file()
     # The runtime install is the container's: no Pulumi, no boto3.
     installed = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-m", "pip", "list"],

@@ -58,7 +58,11 @@ def test_a_profile_without_an_audit_table_puts_the_record_in_the_result_line(
     assert run.result["audit"] == {"event": "admin_account_seeded", "actor": "tester",
                                    "runId": "run-1", "reason": "launch",
                                    "approvedBy": None, "approvalComment": None,
+                                   "email": "a@example.com", "outcome": "created",
+                                   "changes": run.result["changes"], "source": "admin-tasks",
                                    "recordedIn": "result-line"}
+    assert run.result["changes"]["before"] is None
+    assert run.result["changes"]["after"]["email"] == "a@example.com"
 
 
 @pytest.mark.parametrize(

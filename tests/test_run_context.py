@@ -36,7 +36,8 @@ def test_inside_ecs_a_missing_run_context_variable_is_invalid_and_writes_nothing
 
     message = refusal(f"{variable} is")
     assert run.code == 2
-    assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False, "error": message}
+    assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False, "preview": False,
+                          "error": message}
     assert run.stderr.splitlines() == [f"admin-tasks: {message}"]
     assert database.rows("users") == [] and database.rows("audit_events") == []
 
@@ -83,6 +84,8 @@ def test_inside_ecs_the_launchers_variables_are_the_record(database: Database, c
                                    "runId": "4242-1", "reason": "first admin",
                                    "approvedBy": ["bob-dba", "carol"],
                                    "approvalComment": "checked the address with alice",
+                                   "email": "me@example.com", "outcome": "created",
+                                   "changes": run.result["changes"], "source": "admin-tasks",
                                    "recordedIn": "audit_events"}
     [audit] = database.rows("audit_events")
     metadata = audit["metadata"] if isinstance(audit["metadata"], dict) else json.loads(

@@ -13,12 +13,6 @@ from tests.conftest import Database
 CREATED_AT = "2024-01-01 00:00:00"
 
 
-@pytest.fixture
-def role_db(database: Database, cli: Any) -> Database:
-    assert cli(["init-db", "--profile", "role"], database.env()).code == 0
-    return database
-
-
 def insert_user(db: Database, email: str, role: str = "member", active: bool = True,
                 deleted: bool = False) -> None:
     db.execute(
@@ -105,7 +99,7 @@ def test_an_invalid_email_writes_nothing_and_opens_no_connection(cli: Any, tmp_p
     for url in ("postgresql://postgres@127.0.0.1:1/none", f"sqlite:///{tmp_path}/absent.db"):
         run = cli(["seed-admin", "--email", "not-an-email"], {"DATABASE_URL": url})
         assert run.code == 2, run.stderr
-        assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False,
+        assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False, "preview": False,
                               "error": run.result["error"]}
         assert "exactly one '@'" in run.result["error"]
     assert not (tmp_path / "absent.db").exists()

@@ -15,12 +15,6 @@ from tests.conftest import Database
 PASSWORD = "correct-horse-battery-staple"
 
 
-@pytest.fixture
-def django_db(database: Database, cli: Any) -> Database:
-    assert cli(["init-db", "--profile", "django"], database.env()).code == 0
-    return database
-
-
 def superuser_env(db: Database, **extra: str) -> dict[str, str]:
     defaults = {"DJANGO_SUPERUSER_USERNAME": "ops", "DJANGO_SUPERUSER_EMAIL": "Ops@Example.com",
                 "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
@@ -52,10 +46,16 @@ def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli
     assert django_check_password(PASSWORD, user["password"])
     assert not django_check_password(PASSWORD + "x", user["password"])
     # No audit table in the django profile: the result line is the audit record.
+    changes = {"before": None, "after": {
+        "username": "ops", "email": "ops@example.com", "password": "set", "isSuperuser": True,
+        "isStaff": True, "isActive": True, "firstName": "", "lastName": "", "lastLogin": None,
+        "dateJoined": run.result["changes"]["after"]["dateJoined"]}}
+    assert run.result["changes"] == changes
     assert run.result["audit"] == {"event": "superuser_seeded", "actor": "tester",
                                    "runId": "run-1", "reason": "bootstrap",
                                    "approvedBy": None, "approvalComment": None,
-                                   "recordedIn": "result-line"}
+                                   "username": "ops", "outcome": "created", "changes": changes,
+                                   "source": "admin-tasks", "recordedIn": "result-line"}
     assert PASSWORD not in run.stdout + run.stderr
     assert user["password"] not in run.stdout + run.stderr
 
@@ -207,15 +207,19 @@ def _django(database_settings: dict[str, Any], *args: str) -> str:
     return completed.stdout
 
 
-def test_a_superuser_seeded_into_djangos_own_schema_can_log_in(database: Database, cli: Any) -> None:
-    """Django creates auth_user with its migrations; our row must satisfy its model."""
+def django_database_settings(database: Database) -> dict[str, Any]:
+    """Django's DATABASES["default"] for the test's SQLite file or PostgreSQL schema."""
     url = database.engine().url
     if database.kind == "sqlite":
-        settings: dict[str, Any] = {"ENGINE": "django.db.backends.sqlite3", "NAME": url.database}
-    else:
-        settings = {"ENGINE": "django.db.backends.postgresql", "NAME": url.database,
-                    "USER": url.username, "HOST": url.host, "PORT": url.port,
-                    "OPTIONS": {"options": url.query["options"]}}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": url.database}
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": url.database,
+            "USER": url.username, "HOST": url.host, "PORT": url.port,
+            "OPTIONS": {"options": url.query["options"]}}
+
+
+def test_a_superuser_seeded_into_djangos_own_schema_can_log_in(database: Database, cli: Any) -> None:
+    """Django creates auth_user with its migrations; our row must satisfy its model."""
+    settings = django_database_settings(database)
     _django(settings, "migrate")
 
     run = cli(["seed-superuser"], superuser_env(database))

@@ -1,0 +1,1 @@
+"""The user rows of the commands that change accounts."""

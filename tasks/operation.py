@@ -1,0 +1,102 @@
+"""How every command that writes runs: one transaction with bounded statements, in which
+the command decides and changes what it must, then its audit row; then commit, or for a
+preview roll back, so that a preview runs the same checks and statements as the real run
+(including the audit insert) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Table,
+    update,
+)
+
+from tasks.context import RunContext
+from tasks.database import DatabaseTarget, apply_timeouts, database_errors
+from tasks.outcome import Decision, TaskResult
+from tasks.profiles import Profile, TableSpec
+from tasks.schema import Tables, build_tables
+
+
+@contextmanager
+def transaction(engine: Engine, target: DatabaseTarget, *,
+                preview: bool = False) -> Iterator[Connection]:
+    """One transaction with bounded statements; any driver error becomes exit 4. It
+    commits when the block ends, unless ``preview``: then it rolls back."""
+    with database_errors(target), engine.connect() as connection, connection.begin() as tx:
+        apply_timeouts(connection, target)
+        yield connection
+        if preview:
+            tx.rollback()
+
+
+def new_id_values(spec: TableSpec) -> dict[str, Any]:
+    """The id to bind, when the profile says the application (not the DB) assigns it."""
+    return {spec.column("id"): str(uuid.uuid4())} if spec.id_strategy == "uuid" else {}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a command's decision runs with: the open transaction and the profile's tables."""
+
+    connection: Connection
+    profile: Profile
+    tables: Tables
+    now: datetime
+
+    @property
+    def users(self) -> Table:
+        return self.tables.users
+
+    def column(self, logical: str) -> Column[Any]:
+        return self.users.c[self.profile.users.column(logical)]
+
+    def update_user(self, user_id: object, values: Mapping[str, Any]) -> None:
+        """Set logical ``values`` on the user row ``user_id`` (already locked)."""
+        self.connection.execute(
+            update(self.users).where(self.column("id") == user_id)
+            .values({self.profile.users.column(name): value for name, value in values.items()}))
+
+
+Act = Callable[[Scope], Decision]
+
+
+def audit_record(decision: Decision, context: RunContext) -> dict[str, Any]:
+    """Who, which run, why, who approved it, and what changed: the audit row's metadata,
+    and the result line's ``audit`` object."""
+    return {**context.as_metadata(), **decision.subject, "outcome": decision.outcome,
+            "changes": decision.changes.as_json(), "source": "admin-tasks"}
+
+
+def write_audit(scope: Scope, decision: Decision, record: Mapping[str, Any]) -> None:
+    audit, spec = scope.tables.audit, scope.profile.audit
+    if audit is None or spec is None:
+        return
+    c = spec.column
+    scope.connection.execute(audit.insert().values({
+        **new_id_values(spec), c("eventType"): decision.event_type, c("resourceType"): "user",
+        c("resourceId"): decision.resource_id, c("actor"): record["actor"],
+        c("metadata"): dict(record), c("timestamp"): scope.now}))
+
+
+def perform(engine: Engine, target: DatabaseTarget, profile: Profile, context: RunContext,
+            act: Act, *, preview: bool) -> TaskResult:
+    """Run ``act`` and write its audit row in one transaction: committed, or rolled back
+    for a preview. Inputs are validated by the caller, before this opens a connection."""
+    tables = build_tables(profile)
+    with transaction(engine, target, preview=preview) as connection:
+        scope = Scope(connection, profile, tables, datetime.now(UTC))
+        decision = act(scope)
+        record = audit_record(decision, context)
+        write_audit(scope, decision, record)
+    return TaskResult(decision, record, profile.audit.name if profile.audit else None, preview)
