@@ -79,6 +79,8 @@ class CatalogEntry:
 
 
 EMAIL = ParameterSpec("email", "email", "the admin's email address", "ADMIN_EMAIL")
+USERNAME = ParameterSpec("username", "string", "the superuser's username", "ADMIN_USERNAME",
+                         pattern=r"[\w.@+-]{1,150}")
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
@@ -93,6 +95,34 @@ CATALOG: tuple[CatalogEntry, ...] = (
         description="Make sure a Django superuser exists, from the superuser secret.",
         command=("seed-superuser",),
         parameters=(),
+        secrets=("database", "django-superuser"),
+    ),
+    CatalogEntry(
+        name="remove-admin",
+        description="Soft-delete an admin account, never the last active admin (role schema).",
+        command=("remove-admin",),
+        parameters=(EMAIL,),
+        secrets=("database",),
+    ),
+    CatalogEntry(
+        name="reactivate-admin",
+        description="Make an inactive admin account active again (role schema).",
+        command=("reactivate-admin",),
+        parameters=(EMAIL,),
+        secrets=("database",),
+    ),
+    CatalogEntry(
+        name="deactivate-superuser",
+        description="Deactivate a Django superuser, never the last active one.",
+        command=("deactivate-superuser",),
+        parameters=(USERNAME,),
+        secrets=("database",),
+    ),
+    CatalogEntry(
+        name="reset-superuser-password",
+        description="Set a Django superuser's password to the one in the superuser secret.",
+        command=("reset-superuser-password",),
+        parameters=(USERNAME,),
         secrets=("database", "django-superuser"),
     ),
 )

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+from tasks.accounts.commands import add_account_commands
 from tasks.commands import add_seed_commands
 from tasks.database import running_in_ecs
 from tasks.errors import AdminTaskError, InvalidInput
@@ -47,6 +48,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m tasks", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_seed_commands(commands)
+    add_account_commands(commands)
     add_launcher_commands(commands, _launcher)
     return parser
 

@@ -7,7 +7,7 @@ preview roll back, so that a preview runs the same checks and statements as the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,9 +15,14 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Engine,
     Table,
+    case,
+    false,
+    or_,
+    select,
     update,
 )
 
@@ -60,6 +65,29 @@ class Scope:
 
     def column(self, logical: str) -> Column[Any]:
         return self.users.c[self.profile.users.column(logical)]
+
+    def lock_target(self, fields: Sequence[str], target: ColumnElement[bool],
+                    counted: ColumnElement[bool] | None = None) -> tuple[dict[str, Any] | None, int]:
+        """Lock (FOR UPDATE) the row matching ``target`` and every row matching ``counted``,
+        in one statement and in id order; return the target's logical ``fields`` (None if
+        no row matches) and how many *other* rows match ``counted``.
+
+        One statement, one order: every run takes all its locks in ascending id, so runs
+        whose rows overlap queue behind each other and never deadlock. A row that changed
+        while this waited for it is re-checked: returned with its new values, or left out
+        if it no longer matches (PostgreSQL keeps that lock too, so a second locking
+        statement could take a lower id after a higher one: lock everything here, once).
+        """
+        conditions = {"target": target, "counted": counted if counted is not None else false()}
+        flags = [case((condition, True), else_=False).label(name)
+                 for name, condition in conditions.items()]
+        rows = list(self.connection.execute(
+            select(*(self.column(field).label(field) for field in fields), *flags)
+            .where(or_(*conditions.values())).order_by(self.column("id")).with_for_update()
+        ).mappings())
+        found = next((row for row in rows if row["target"]), None)
+        others = sum(1 for row in rows if row["counted"] and row is not found)
+        return (None if found is None else {field: found[field] for field in fields}), others
 
     def update_user(self, user_id: object, values: Mapping[str, Any]) -> None:
         """Set logical ``values`` on the user row ``user_id`` (already locked)."""

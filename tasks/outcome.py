@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-Outcome = Literal["created", "exists", "refused"]
-EXIT_CODES: dict[Outcome, int] = {"created": 0, "exists": 0, "refused": 3}
+Outcome = Literal["created", "exists", "refused", "removed", "absent", "reactivated",
+                  "deactivated", "password-reset"]
+EXIT_CODES: dict[Outcome, int] = {"created": 0, "exists": 0, "refused": 3, "removed": 0,
+                                  "absent": 0, "reactivated": 0, "deactivated": 0,
+                                  "password-reset": 0}
 #: Logical column name -> value, as JSON can carry it (timestamps as ISO 8601 text).
 Columns = dict[str, Any]
 

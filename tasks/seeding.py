@@ -69,7 +69,9 @@ def seed_admin(scope: Scope, email: str) -> Decision:
                                   f"{email} is already an active admin; nothing changed", user,
                                   subject)
     state = f"role {row['role']!r}" + ("" if row["isActive"] else ", inactive")
+    fix = ("reactivate it with reactivate-admin" if row["role"] == scope.profile.admin_role
+           else "change that account in the application")
     return Decision.unchanged(
         "refused", "admin_seed_refused",
         f"{email} belongs to an existing account ({state}); refusing to elevate or reactivate "
-        "it. Change that account in the application, or seed another address", user, subject)
+        f"it: {fix}, or seed another address", user, subject)

@@ -6,8 +6,10 @@ import pytest
 
 from infra.components.github_oidc import ONE_HOUR
 from tasks.catalog import CATALOG, MAX_TIMEOUT_SECONDS, TASK_NAME, get_task, secret_inputs
+from tasks.cli import build_parser
 from tasks.errors import InvalidInput
-from tasks.parameters import PARAMETER_ENV
+from tasks.parameters import PARAMETER_ENV, parse_parameter
+from tasks.superuser import validate_username
 
 
 def test_every_task_ends_before_the_launchers_credentials_expire() -> None:
@@ -31,3 +33,46 @@ def test_built_in_names_follow_the_one_task_name_rule() -> None:
 def test_unknown_tasks_name_the_choices() -> None:
     with pytest.raises(InvalidInput, match="choose one of seed-admin, seed-superuser"):
         get_task("drop-database")
+
+
+def test_every_built_in_parameter_passes_the_parameter_rules_unchanged() -> None:
+    """Built-in parameters are declared in code, not parsed: parse each one's document as
+    the launcher reads it from the launch settings, and get the same parameter back."""
+    for entry in CATALOG:
+        for parameter in entry.parameters:
+            assert parse_parameter(parameter.name, parameter.to_document()) == parameter
+
+
+def test_the_break_glass_tasks_take_their_input_from_the_launchers_variables() -> None:
+    shapes = {entry.name: ([(p.name, p.env_var) for p in entry.parameters], entry.secrets)
+              for entry in CATALOG if entry.name not in ("seed-admin", "seed-superuser")}
+    assert shapes == {
+        "remove-admin": ([("email", "ADMIN_EMAIL")], ("database",)),
+        "reactivate-admin": ([("email", "ADMIN_EMAIL")], ("database",)),
+        "deactivate-superuser": ([("username", "ADMIN_USERNAME")], ("database",)),
+        "reset-superuser-password": ([("username", "ADMIN_USERNAME")],
+                                     ("database", "django-superuser")),
+    }
+
+
+@pytest.mark.parametrize(("username", "valid"), [
+    ("ops", True), ("ops.lead", True), ("a@b.example", True), ("x+y-z_1", True), ("a" * 150, True),
+    ("root admin", False), ("", False), ("a" * 151, False), ("ops;rm", False), ("ops/..", False),
+])
+def test_the_launcher_and_the_container_agree_on_ascii_usernames(username: str,
+                                                                 valid: bool) -> None:
+    [parameter] = get_task("deactivate-superuser").parameters
+    outcomes = []
+    for check in (parameter.validate, validate_username):
+        try:
+            check(username)
+            outcomes.append(True)
+        except InvalidInput:
+            outcomes.append(False)
+    assert outcomes == [valid, valid]
+
+
+def test_every_built_in_task_is_a_command_that_can_preview() -> None:
+    for entry in CATALOG:
+        args = build_parser().parse_args([*entry.command, "--preview"])
+        assert args.preview is True, entry.name
