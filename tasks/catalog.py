@@ -30,7 +30,7 @@ TASK_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?")
 # How the task definitions start this package: `-I` makes the interpreter ignore PYTHON*
 # variables and the user site, so no environment override can make it run other code
 # (PYTHONWARNINGS importing a module that runs $BROWSER, say).
-CONTAINER_ENTRY_POINT = ("python", "-I", "-m", "tasks")
+CONTAINER_ENTRY_POINT = ("python", "-I", "-m", "tasks.container")
 
 
 @dataclass(frozen=True)

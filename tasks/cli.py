@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from tasks.accounts.commands import add_account_commands
 from tasks.commands import add_seed_commands
-from tasks.database import running_in_ecs
+from tasks.context import CONTAINER_MARKER, running_in_ecs
 from tasks.errors import AdminTaskError, InvalidInput
 from tasks.inputs import Handler, preview_mode
 from tasks.launcher.arguments import add_launcher_commands
@@ -80,15 +80,28 @@ def _refuse_command_override(argv: Sequence[str], environ: Mapping[str, str]) ->
         )
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def forget_libpq_environment() -> None:
+    """libpq reads PG* variables itself (PGHOSTADDR would send the connection elsewhere,
+    PGOPTIONS change its settings): the package is configured by DATABASE_* alone."""
+    for name in [name for name in os.environ if name.startswith("PG")]:
+        del os.environ[name]
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, *,
+         in_task_definition: bool = False) -> int:
+    """``in_task_definition``: started by a task definition's entry point
+    (:mod:`tasks.container`), which holds as in ECS whatever the environment says."""
     _configure_logging()
+    forget_libpq_environment()
     environ = os.environ if environ is None else environ
+    if in_task_definition:
+        environ = {**environ, CONTAINER_MARKER: "1"}
     argv = sys.argv[1:] if argv is None else list(argv)
     preview: bool | None = None  # known once read, for the commands that take --preview
     try:
         _refuse_command_override(argv, environ)
         args = build_parser().parse_args(argv)
-        if "preview" in vars(args):
+        if getattr(args, "writes", False):
             preview = args.preview = preview_mode(args.preview, environ)
         handler: Handler = args.handler
         result = handler(args, environ)

@@ -19,6 +19,9 @@ from tasks.validation import validate_reason
 MAX_ACTOR_LENGTH = 255
 MAX_RUN_ID_LENGTH = 128
 ECS_MARKERS = ("ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
+#: Set in-process by the task definitions' entry point (tasks.container), never read
+#: from the real environment alone: an override cannot blank it.
+CONTAINER_MARKER = "ADMIN_TASKS_IN_TASK_DEFINITION"
 CONTEXT_VARIABLES = ("ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON")
 APPROVED_BY_VARIABLE = "ADMIN_TASK_APPROVED_BY"
 APPROVAL_COMMENT_VARIABLE = "ADMIN_TASK_APPROVAL_COMMENT"
@@ -46,7 +49,7 @@ class RunContext:
 
 
 def running_in_ecs(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(marker) for marker in ECS_MARKERS) or environ.get(
+    return any(environ.get(marker) for marker in (*ECS_MARKERS, CONTAINER_MARKER)) or environ.get(
         "AWS_EXECUTION_ENV", ""
     ).startswith("AWS_ECS")
 

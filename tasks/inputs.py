@@ -37,7 +37,7 @@ def add_write_command(commands: Any, name: str, summary: str, handler: Handler, 
     parser.add_argument("--preview", action="store_true",
                         help="run the same checks and statements, report what would change, "
                              f"then roll back: write nothing (default: {PREVIEW_VARIABLE}=true)")
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, writes=True)
     return parser
 
 

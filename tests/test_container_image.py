@@ -22,7 +22,7 @@ def test_the_image_runs_the_task_package_as_a_non_root_user() -> None:
     user = re.search(r"^USER (\S+)$", stage, re.MULTILINE)
     assert user is not None, "the final stage sets no USER: the task would run as root"
     assert user.group(1).split(":")[0] not in ("0", "root")
-    assert 'ENTRYPOINT ["python", "-I", "-m", "tasks"]' in stage
+    assert 'ENTRYPOINT ["python", "-I", "-m", "tasks.container"]' in stage
     assert "PYTHONDONTWRITEBYTECODE=1" in stage, "a read-only root filesystem cannot take .pyc files"
 
 

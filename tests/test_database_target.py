@@ -4,10 +4,12 @@ every configuration mistake is exit 2 before any connection; the run context in 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import LAUNCHED, PROJECT_ROOT, Database, run_process
@@ -70,19 +72,31 @@ def test_database_parts_require_a_user(cli: Any) -> None:
 
 
 def test_database_parts_without_a_password_reach_a_trust_server(
-    postgres_database: Database, cli: Any,
+    postgres_url: str, cli: Any,
 ) -> None:
-    assert cli(["init-db"], postgres_database.env()).code == 0
-    server = make_url(postgres_database.url)
-    env = {"PATH": os.environ["PATH"], "ADMIN_TASK_ACTOR": "tester", "ADMIN_TASK_RUN_ID": "run-1",
-           "DATABASE_HOST": server.host or "", "DATABASE_PORT": str(server.port or 5432),
-           "DATABASE_NAME": server.database or "", "DATABASE_USER": server.username or "",
-           "DATABASE_SSLMODE": "disable", "PGOPTIONS": str(server.query["options"])}
+    """The parts form names a database, not a schema (libpq's PGOPTIONS is ignored): the
+    test uses a database of its own."""
+    server = make_url(postgres_url)
+    name = f"parts_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'create database "{name}"'))
+    try:
+        env = {"PATH": os.environ["PATH"], "ADMIN_TASK_ACTOR": "tester",
+               "ADMIN_TASK_RUN_ID": "run-1", "DATABASE_HOST": server.host or "",
+               "DATABASE_PORT": str(server.port or 5432), "DATABASE_NAME": name,
+               "DATABASE_USER": server.username or "", "DATABASE_SSLMODE": "disable"}
+        assert run_process(["init-db"], env, cwd=PROJECT_ROOT).code == 0
 
-    run = run_process(["seed-admin", "--email", "parts@example.com"], env, cwd=PROJECT_ROOT)
+        run = run_process(["seed-admin", "--email", "parts@example.com"], env, cwd=PROJECT_ROOT)
 
-    assert run.code == 0, run.stderr
-    assert [u["email"] for u in postgres_database.rows("users")] == ["parts@example.com"]
+        assert run.code == 0, run.stderr
+        assert run.result["user"]["email"] == "parts@example.com"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'drop database "{name}" with (force)'))
+        admin.dispose()
 
 
 def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(

@@ -2,7 +2,7 @@
 
 Reproduces the reported leak: PYTHONWARNINGS makes Python import `antigravity` at start,
 which opens a "browser" through $BROWSER, a shell command that prints the database URL
-with its password. The task definitions start `python -I -m tasks <command>`, and `-I`
+with its password. The task definitions start `python -I -m tasks.container <command>`, and `-I`
 ignores every PYTHON* variable, so the same overrides print nothing.
 """
 

@@ -170,7 +170,7 @@ def test_superuser_secret_keys_come_from_the_catalog(stack_run: StackRun) -> Non
 def test_no_secret_value_in_outputs_or_inputs(stack_run: StackRun) -> None:
     assert not stack_run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     text = json.dumps(stack_run.outputs)
-    assert not CREDENTIAL_IN_URL.search(text) and "password\": \"" not in text
+    assert not CREDENTIAL_IN_URL.search(text) and "\"password\": \"" not in text
     for resource in stack_run.resources:
         rendered = json.dumps(resource.inputs)
         assert not CREDENTIAL_IN_URL.search(rendered), resource.urn

@@ -53,7 +53,7 @@ def test_the_request_shows_every_value_literally_and_hands_on_its_digest(
     assert "| Requested by | `alice` |" in text and "| Run | `4242-1` |" in text
     assert "| Timeout | 10m 00s |" in text and "| Preview | no: this run writes |" in text
     assert "cannot hold a character that looks like another" in text
-    assert "**Command**: `python -I -m tasks seed-admin`" in text
+    assert "**Command**: `python -I -m tasks.container seed-admin`" in text
     rendered = outside_code_spans(text)
     for dangerous in ("@octocat", "@acme", "http", "www.", "<script", "<img", "[click]", "**approve"):
         assert dangerous not in rendered, dangerous

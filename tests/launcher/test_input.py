@@ -27,8 +27,9 @@ def seed_admin_only_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
 INVALID = {
     "unknown task": (("run", "drop-db", *STAGING, *REASON), {},
                      "unknown task 'drop-db': the staging stack has cleanup-activity-logs, "
-                     "clearsessions, deactivate-tenant, migrate, seed-admin, seed-superuser, "
-                     "send-invite"),
+                     "clearsessions, deactivate-superuser, deactivate-tenant, migrate, "
+                     "reactivate-admin, remove-admin, reset-superuser-password, seed-admin, "
+                     "seed-superuser, send-invite"),
     "settings for another environment": (
         ("run", "seed-admin", "--environment", "prod", *EMAIL, *REASON), {},
         "the launch settings from ADMIN_TASKS_SETTINGS are for staging, not prod: use that "
