@@ -9,15 +9,13 @@ it to the container as the environment variable ``env_var``, never inside a shel
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
+from tasks.bounded_match import PATTERN_SECONDS, bounded_full_match
 from tasks.errors import InvalidInput
 from tasks.validation import validate_email
 
@@ -31,11 +29,7 @@ PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # ADMIN_TASK_PARAM_*, or the inputs the built-in commands read. Never DATABASE_*, PG*,
 # PYTHON*, PATH, the package's own settings (ADMIN_TASKS_*) or the run context.
 PARAMETER_ENV = re.compile(r"ADMIN_TASK_PARAM_[A-Z0-9_]{1,40}|ADMIN_EMAIL|ADMIN_USERNAME")
-#: A pattern comes from stack config and may backtrack catastrophically on a hostile
-#: value: it is matched in a separate interpreter that is stopped after this long.
-PATTERN_SECONDS = 2.0
-_MATCHER = ("import json, re, sys; pattern, value = json.load(sys.stdin); "
-            "print(int(re.fullmatch(pattern, value, re.ASCII) is not None))")
+
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 _TYPE_KEYS: dict[str, set[str]] = {"string": {"pattern", "maxLength"}, "email": set(),
                                    "integer": {"min", "max"}, "choice": {"choices"}}
@@ -85,19 +79,14 @@ class ParameterSpec:
         return raw
 
     def _matches(self, pattern: str, raw: str) -> bool:
-        """``re.fullmatch`` with ASCII classes (\\w, \\d and \\s match no look-alikes),
-        bounded in time."""
         try:
-            completed = subprocess.run(  # noqa: S603 -- this interpreter, a fixed program
-                [sys.executable, "-I", "-c", _MATCHER], input=json.dumps([pattern, raw]),
-                capture_output=True, text=True, timeout=PATTERN_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
+            return bounded_full_match(pattern, raw)
+        except TimeoutError:
             raise self._refuse(f"could not be checked against its pattern {pattern} within "
                                f"{PATTERN_SECONDS:g} s: the pattern backtracks on this value; "
                                "simplify the pattern in the stack config") from None
-        if completed.returncode != 0:
-            raise self._refuse(f"could not be checked against its pattern {pattern}")
-        return completed.stdout.strip() == "1"
+        except ValueError:
+            raise self._refuse(f"could not be checked against its pattern {pattern}") from None
 
     def _integer(self, raw: str) -> str:
         if not _INTEGER.fullmatch(raw):
