@@ -1,7 +1,7 @@
 """``python -m tasks``: the commands run in the container and on a developer machine.
 
 Every command ends with exactly one JSON object on stdout (the result line) and
-exits with the code documented in the README; logs go to stderr. Expected failures
+exits with the code documented in docs/TASK-PACKAGE.md; logs go to stderr. Expected failures
 are :class:`AdminTaskError` and never show a traceback.
 """
 

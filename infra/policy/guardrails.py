@@ -1,4 +1,4 @@
-"""The registry: each DESIGN.md guardrail the pack enforces, with its pure check."""
+"""The registry: each docs/DESIGN.md guardrail the pack enforces, with its pure check."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Guardrail:
     name: str
     """Policy name shown by `pulumi preview --policy-pack`."""
     number: int
-    """Guardrail number in DESIGN.md."""
+    """Guardrail number in docs/DESIGN.md."""
     description: str
     """What the policy demands."""
     check: Check
