@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.config import ConfigError, parse_config
 from infra.launch import launch_settings
 from tasks.errors import InvalidInput
@@ -27,7 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def stack_file_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
     """The `config:` map of `Pulumi.<stack>.yaml`, decoded as the tests and this tool see it."""
+    try:
+        import yaml  # the launcher's and the test tools' install have it; make seed's not
+    except ImportError:
+        raise ConfigError("reading a stack file needs PyYAML: pip install -e '.[launcher]' "
+                          "(make test installs it)") from None
     path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                        for p in root.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"there is no {path.name}: the stacks are {', '.join(stacks)}")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

@@ -33,7 +33,9 @@ class ArgumentParser(argparse.ArgumentParser):
     """Usage errors are invalid input (exit 2 with a result line), like any other."""
 
     def error(self, message: str) -> NoReturn:
-        raise InvalidInput(f"{message} (see `{self.prog} --help`)")
+        hint = ("; a task's parameters are passed as --param NAME=VALUE"
+                if message.startswith("unrecognized arguments: --") else "")
+        raise InvalidInput(f"{message}{hint} (see `{self.prog} --help`)")
 
 
 def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
@@ -45,7 +47,8 @@ def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRe
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python -m tasks", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m tasks", description="The commands run in the "
+                            "container and on a developer machine, and the launcher (run, stop).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_seed_commands(commands)
     add_account_commands(commands)

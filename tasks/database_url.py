@@ -120,6 +120,10 @@ def _url_from_parts(environ: Mapping[str, str], host: str) -> URL:
     if not (port_raw.isascii() and port_raw.isdigit()) or not 0 < int(port_raw) < 65536:
         raise InvalidInput(f"DATABASE_PORT must be a port number, got {port_raw!r}")
     sslmode = _sslmode(_setting(environ, "DATABASE_SSLMODE", "require") or "", "DATABASE_SSLMODE")
+    query = {"sslmode": sslmode}
+    root_certificate = _setting(environ, "DATABASE_SSLROOTCERT")
+    if root_certificate is not None:  # libpq's own PGSSLROOTCERT is ignored, as every PG*
+        query["sslrootcert"] = root_certificate
     return URL.create(
         "postgresql+psycopg",
         username=user,
@@ -127,7 +131,7 @@ def _url_from_parts(environ: Mapping[str, str], host: str) -> URL:
         host=host,
         port=int(port_raw),
         database=_setting(environ, "DATABASE_NAME", "postgres"),
-        query={"sslmode": sslmode},
+        query=query,
     )
 
 

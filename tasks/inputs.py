@@ -56,6 +56,9 @@ def preview_mode(flag: bool, environ: Mapping[str, str]) -> bool:
 
 
 def email_input(flag: str | None, environ: Mapping[str, str]) -> str:
+    if flag is None and not environ.get("ADMIN_EMAIL"):
+        raise InvalidInput("no email: pass --email ADDRESS, or set ADMIN_EMAIL (in a task "
+                           "definition the launcher sets it from the email parameter)")
     return validate_email(flag if flag is not None else environ.get("ADMIN_EMAIL", ""))
 
 

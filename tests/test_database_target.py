@@ -174,3 +174,15 @@ def test_a_bad_statement_timeout_is_invalid_input_before_connecting(cli: Any, va
                "ADMIN_TASKS_STATEMENT_TIMEOUT_MS": value})
     assert run.code == 2
     assert "ADMIN_TASKS_STATEMENT_TIMEOUT_MS must be a whole number" in run.result["error"]
+
+
+def test_the_parts_name_the_root_certificate_themselves() -> None:
+    """libpq's PGSSLROOTCERT is dropped with every PG* variable: DATABASE_SSLROOTCERT
+    carries verify-full's CA bundle into the connection instead."""
+    from tasks.database import resolve_target
+
+    target = resolve_target({"DATABASE_HOST": "db.example.internal", "DATABASE_USER": "app",
+                             "DATABASE_SSLMODE": "verify-full",
+                             "DATABASE_SSLROOTCERT": "/etc/ssl/certs/rds-global-bundle.pem"})
+    assert target.url.query["sslmode"] == "verify-full"
+    assert target.url.query["sslrootcert"] == "/etc/ssl/certs/rds-global-bundle.pem"

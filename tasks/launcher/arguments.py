@@ -39,14 +39,15 @@ def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
                           "refused if what would run differs")
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
     run.add_argument("--timeout", type=int, metavar="SECONDS", help=TIMEOUT_HELP)
-    run.add_argument("--check", action="store_true",
-                     help="only validate the inputs and write the approval request (to "
-                          "GITHUB_STEP_SUMMARY when set); built-in tasks need no launch settings; "
-                          "calls nothing")
-    run.add_argument("--dry-run", action="store_true",
-                     help="print the RunTask request as JSON and call nothing")
-    run.add_argument("--no-wait", action="store_true",
-                     help="start the task and exit 0 without following it")
+    modes = run.add_mutually_exclusive_group()
+    modes.add_argument("--check", action="store_true",
+                       help="only validate the inputs and write the approval request (to "
+                            "GITHUB_STEP_SUMMARY when set); built-in tasks need no launch "
+                            "settings; calls nothing")
+    modes.add_argument("--dry-run", action="store_true",
+                       help="print the RunTask request as JSON and call nothing")
+    modes.add_argument("--no-wait", action="store_true",
+                       help="start the task and exit 0 without following it")
     run.set_defaults(handler=handler)
 
     stop = commands.add_parser("stop", help="stop every task a run started (cancel backstop)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -36,6 +37,8 @@ from tasks.validation import validate_environment_name
 if TYPE_CHECKING:
     from tasks.launcher.aws import Clients
 
+RUN_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,6}|local-[0-9a-f]{12}")
+DIGEST = re.compile(r"[0-9a-f]{64}")
 INSTALL_HINT = ("pip install -e '.[launcher]', or the hash-pinned requirements as the workflow "
                 "does: pip install --require-hashes --no-deps -r requirements/launcher.txt")
 
@@ -124,6 +127,9 @@ def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> L
     validate_environment_name(args.environment)
     settings = load_launch_settings(args.settings, environ, args.environment)
     inputs = _inputs(args, environ, settings)
+    if args.approved_request is not None and not DIGEST.fullmatch(args.approved_request):
+        raise InvalidInput(f"--approved-request {args.approved_request[:80]!r} is not a request "
+                           "digest: pass the check job's request output (64 hex digits)")
     if args.approved_request is not None and args.approved_request != inputs.digest():
         raise Refused(f"what would run differs from the approval request the reviewer saw "
                       f"({args.approved_request[:12]}… was approved, this is "
@@ -145,8 +151,10 @@ def stop_run(args: argparse.Namespace, environ: Mapping[str, str],
     """Stop every task the run started that ECS still has running (the cancel backstop)."""
     validate_environment_name(args.environment)
     settings = load_launch_settings(args.settings, environ, args.environment)
-    if not args.run_id:
-        raise InvalidInput("--run-id is empty: pass GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT")
+    if not RUN_ID.fullmatch(args.run_id):
+        raise InvalidInput(f"--run-id {args.run_id[:80]!r} is not a run id: pass "
+                           "GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, or the local-… id a terminal run "
+                           "printed")
     context = context_from_environment({"ADMIN_TASK_ACTOR": actor_from(environ),
                                         "ADMIN_TASK_RUN_ID": args.run_id})
     require_aws()

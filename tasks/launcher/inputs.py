@@ -8,11 +8,12 @@ validators the container uses.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -158,14 +159,20 @@ def task_contract(task_name: str, environment: str,
         if task_name in task_names():
             raise InvalidInput(f"the {environment} stack has no task definition for {task_name}: "
                                "run `pulumi up` for it, then re-export ADMIN_TASKS_SETTINGS")
-        raise InvalidInput(f"unknown task {task_name!r}: the {environment} stack has "
-                           f"{', '.join(sorted(settings.tasks))}")
+        raise InvalidInput(f"unknown task {task_name!r}{_did_you_mean(task_name, settings.tasks)}: "
+                           f"the {environment} stack has {', '.join(sorted(settings.tasks))}")
     if task_name not in task_names():
         raise InvalidInput(
-            f"unknown task {task_name!r}: the built-in tasks are {', '.join(task_names())}; "
+            f"unknown task {task_name!r}{_did_you_mean(task_name, task_names())}: the "
+            f"built-in tasks are {', '.join(task_names())}; "
             "an application task is checked against launch settings: pass --settings FILE "
             f"(`python -m infra.render_settings --environment {environment}` renders them)")
     return TaskContract.built_in(get_task(task_name))
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,

@@ -176,3 +176,28 @@ def test_an_environment_name_the_stack_would_refuse_exits_2(
     assert (run.exit_code, run.stderr) == (2, f"admin-tasks: {message}\n")
     assert run.result == {"ok": False, "outcome": "invalid", "wasNew": False, "error": message}
     assert world.clients_made == []
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("stop", "--run-id", "bad id!", *STAGING),
+     "--run-id 'bad id!' is not a run id: pass GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT, or the "
+     "local-… id a terminal run printed"),
+    (("run", "seed-admin", *STAGING, *EMAIL, *REASON, "--approved-request=abc"),
+     "--approved-request 'abc' is not a request digest: pass the check job's request output "
+     "(64 hex digits)"),
+    (("run", "seed-admn", *STAGING, *EMAIL, *REASON),
+     "unknown task 'seed-admn' (did you mean seed-admin?): the staging stack has "
+     "cleanup-activity-logs, clearsessions, deactivate-superuser, deactivate-tenant, migrate, "
+     "reactivate-admin, remove-admin, reset-superuser-password, seed-admin, seed-superuser, "
+     "send-invite"),
+    (("run", "seed-admin", *STAGING, "--email", "a@example.com", *REASON),
+     "unrecognized arguments: --email a@example.com; a task's parameters are passed as "
+     "--param NAME=VALUE (see `python -m tasks --help`)"),
+    (("run", "seed-admin", *STAGING, *EMAIL, *REASON, "--check", "--dry-run"),
+     "argument --dry-run: not allowed with argument --check (see `python -m tasks run --help`)"),
+], ids=["run id", "digest", "typo", "flag for a parameter", "two modes"])
+def test_malformed_launcher_arguments_exit_2_saying_what_to_pass(
+        launch: Launcher, world: World, argv: tuple[str, ...], message: str) -> None:
+    run = launch(*argv)
+    assert (run.exit_code, run.stderr) == (2, f"admin-tasks: {message}\n")
+    assert world.clients_made == [] and world.tasks() == []
