@@ -26,10 +26,20 @@ def load_launch_settings(settings_file: str | None, environ: Mapping[str, str],
     else:
         raise InvalidInput(f"no launch settings: set {SETTINGS_VARIABLE} or pass --settings FILE "
                            "(`pulumi stack output launchSettings`)")
-    settings = load_settings(text, source)
+    if source == SETTINGS_VARIABLE and text.lstrip()[:1] not in ("{", "["):
+        raise InvalidInput(f"{SETTINGS_VARIABLE} holds the settings document itself, not a "
+                           "file name: for a file, pass --settings FILE")
+    try:
+        settings = load_settings(text, source)
+    except InvalidInput as error:
+        raise InvalidInput(str(error).replace(f"fix {SETTINGS_VARIABLE}", f"fix {source}")) \
+            from None
     if settings.environment != environment:
+        fix = (f"use that environment's {SETTINGS_VARIABLE}" if source == SETTINGS_VARIABLE
+               else f"use that environment's settings (`python -m infra.render_settings "
+                    f"--environment {environment}`, or its stack's launchSettings output)")
         raise InvalidInput(f"the launch settings from {source} are for {settings.environment}, "
-                           f"not {environment}: use that environment's ADMIN_TASKS_SETTINGS")
+                           f"not {environment}: {fix}")
     return settings
 
 

@@ -98,3 +98,25 @@ def test_a_settings_file_just_under_the_limit_is_read(
     run = launch(*RUN, "--settings", str(path), "--dry-run", ADMIN_TASKS_SETTINGS="")
 
     assert run.exit_code == 0, run.stderr
+
+
+def test_a_file_name_in_the_variable_says_to_pass_it_as_a_file(
+        launch: Launcher, world: World) -> None:
+    run = launch("run", "seed-admin", "--environment", "staging", "--param",
+                 "email=a@example.com", "--reason", "r",
+                 ADMIN_TASKS_SETTINGS="/tmp/staging-settings.json")
+    assert (run.exit_code, run.stderr) == (
+        2, "admin-tasks: ADMIN_TASKS_SETTINGS holds the settings document itself, not a file "
+           "name: for a file, pass --settings FILE\n")
+
+
+def test_settings_from_a_file_for_another_environment_name_the_file(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps(world.settings), encoding="utf-8")
+    run = launch("run", "seed-admin", "--environment", "prod", "--settings", str(path),
+                 "--param", "email=a@example.com", "--reason", "r")
+    assert run.exit_code == 2
+    assert run.stderr == (f"admin-tasks: the launch settings from {path} are for staging, not "
+                          "prod: use that environment's settings (`python -m infra.render_settings "
+                          "--environment prod`, or its stack's launchSettings output)\n")
