@@ -21,14 +21,13 @@ from tasks.argv_templates import (
     MAX_STEPS,
     container_script,
     entry_point_argv,
-    render_step,
     segments,
 )
-from tasks.catalog import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, TASK_NAME, SecretName
+from tasks.catalog import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SECRET_INPUTS, TASK_NAME, SecretName
 from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
 
-SECRET_NAMES: tuple[SecretName, ...] = ("database", "django-superuser")
+SECRET_NAMES: tuple[SecretName, ...] = tuple(SECRET_INPUTS)
 # Names a POSIX shell (or bash, when /bin/sh is bash) runs as builtins or keywords
 # rather than as a program: a step's program may be none of them.
 SHELL_BUILTINS = frozenset({
@@ -66,10 +65,6 @@ class AppTask:
     cpu: int | None = None
     memory: int | None = None
 
-    def argv(self, values: Mapping[str, str]) -> list[list[str]]:
-        """Every step's argv with the parameter values in place (what will run)."""
-        return [rendered for step in self.steps
-                if (rendered := render_step(step, self.parameters, values)) is not None]
 
 
 def entry_point(task: AppTask) -> list[str]:

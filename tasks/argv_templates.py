@@ -3,7 +3,7 @@ script that runs them.
 
 A parameter's value becomes exactly the part of the one argv element its placeholder
 sits in (:func:`container_script`), never split, joined or interpreted by a shell, and
-:func:`render_step` shows the reviewer the same argv. ``{{`` and ``}}`` are literal
+:func:`render_steps` shows the reviewer the same argv. ``{{`` and ``}}`` are literal
 braces. An element whose optional parameter was not given is left out.
 """
 
@@ -53,6 +53,13 @@ def entry_point_argv(script: str) -> list[str]:
     functions from the environment (``BASH_FUNC_python%%`` would otherwise replace a
     step's program, or the script's own ``[``) and reads no ``BASH_ENV``/``ENV`` file."""
     return ["/bin/sh", "-p", "-c", script, "admin-tasks"]
+
+
+def render_steps(steps: Sequence[Sequence[str]], parameters: Sequence[ParameterSpec],
+                 values: Mapping[str, str]) -> list[list[str]]:
+    """Every step's argv with the values in place: what the reviewer is shown and what the
+    container script runs (a step left with no element at all is left out)."""
+    return [argv for step in steps if (argv := render_step(step, parameters, values))]
 
 
 def render_step(step: Sequence[str], parameters: Sequence[ParameterSpec],

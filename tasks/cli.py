@@ -42,8 +42,7 @@ def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRe
     # Imported here: boto3 is in the workflow's install, not in the container image.
     from tasks.launcher.commands import dispatch
 
-    result = dispatch(args, environ)
-    return CommandResult(result.line, result.exit_code, result.message)
+    return dispatch(args, environ)
 
 
 def build_parser() -> ArgumentParser:

@@ -26,6 +26,7 @@ CONTEXT_VARIABLES = ("ADMIN_TASK_ACTOR", "ADMIN_TASK_RUN_ID", "ADMIN_TASK_REASON
 APPROVED_BY_VARIABLE = "ADMIN_TASK_APPROVED_BY"
 APPROVAL_COMMENT_VARIABLE = "ADMIN_TASK_APPROVAL_COMMENT"
 MAX_APPROVAL_COMMENT_LENGTH = 500
+MAX_APPROVERS = 20
 #: A GitHub login (a user; apps cannot approve an environment), including Enterprise
 #: Managed Users' `name_shortcode`.
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-_](?=[A-Za-z0-9])){0,38}")
@@ -105,7 +106,7 @@ def approvers_from(raw: str) -> tuple[str, ...] | None:
     if not raw:
         return None
     logins = tuple(raw.split(","))
-    if not all(GITHUB_LOGIN.fullmatch(login) for login in logins) or len(logins) > 20:
+    if not all(GITHUB_LOGIN.fullmatch(login) for login in logins) or len(logins) > MAX_APPROVERS:
         raise InvalidInput(f"{APPROVED_BY_VARIABLE} must be GitHub logins separated by commas "
                            "(the launcher sets it from the run's approvals)")
     return logins

@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.argv_templates import MAX_ARGUMENT_LENGTH, MAX_ARGUMENTS, MAX_STEPS, render_step, segments
+from tasks.argv_templates import (
+    MAX_ARGUMENT_LENGTH,
+    MAX_ARGUMENTS,
+    MAX_STEPS,
+    render_steps,
+    segments,
+)
 from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
 from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, parse_parameter
@@ -47,15 +53,8 @@ class TaskContract:
 
     def argv(self, values: Mapping[str, str]) -> list[list[str]]:
         """What will run, with the parameter values in place (application tasks)."""
-        return [argv for step in self.steps
-                if (argv := render_step(step, self.parameters, values)) is not None]
+        return render_steps(self.steps, self.parameters, values)
 
-    def parameter(self, name: str) -> ParameterSpec:
-        for parameter in self.parameters:
-            if parameter.name == name:
-                return parameter
-        known = ", ".join(p.name for p in self.parameters) or "none"
-        raise InvalidInput(f"this task has no parameter {name!r} (its parameters: {known})")
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,19 @@ def stand_in_python(directory: Path) -> tuple[Path, Path]:
 def recorded_argv(record: Path) -> list[list[str]]:
     return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
 
+
+def run_module_without(blocked: tuple[str, ...], module: str,
+                       *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module argv…`` from the project root in an interpreter where the
+    ``blocked`` top-level packages cannot be imported (an install that lacks them)."""
+    code = ("import runpy, sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name.split('.')[0] in {blocked!r}:\n"
+            "            raise ImportError(name + ' is not installed here')\n"
+            "sys.meta_path.insert(0, Block())\n"
+            f"sys.argv = [{module!r}, *{list(argv)!r}]\n"
+            f"runpy.run_module({module!r}, run_name='__main__')\n")
+    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, check=False)
+

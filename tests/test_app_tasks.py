@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.render_settings import stack_file_config
 from tasks.app_tasks import AppTask, DeclarationError, entry_point, parse_app_task, parse_app_tasks
+from tasks.argv_templates import render_steps
 from tasks.catalog import task_names
 from tests.conftest import PROJECT_ROOT, recorded_argv, stand_in_python
 
@@ -108,7 +110,8 @@ def test_a_value_arrives_as_exactly_that_part_of_one_argv_element(tmp_path: Path
     assert runs == [["manage.py", "tenant_command", f"--schema={value}", value,
                      f"pre{value}post{{literal}}"], ["manage.py", "after"]]
     assert not (tmp_path / "pwned").exists()
-    assert [["python", *argv] for argv in runs] == task.argv({"schema": value})
+    assert [["python", *argv] for argv in runs] == render_steps(task.steps, task.parameters,
+                                                                {"schema": value})
 
 
 def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Path) -> None:
@@ -145,13 +148,14 @@ def test_an_optional_parameter_given_fills_its_element(tmp_path: Path) -> None:
     environment = {"ADMIN_TASK_PARAM_SCHEMA": "acme", "ADMIN_TASK_PARAM_NOTE": "a b"}
     code, runs, _ = record_argv(tmp_path, task, environment)
     assert code == 0 and runs[1] == ["manage.py", "after", "a b"]
-    assert task.argv({"schema": "acme", "note": "a b"})[1] == ["python", "manage.py", "after", "a b"]
+    assert render_steps(task.steps, task.parameters, {"schema": "acme", "note": "a b"})[1] == [
+        "python", "manage.py", "after", "a b"]
 
 
 def test_the_documented_examples_are_the_staging_stacks_declarations() -> None:
     page = (PROJECT_ROOT / "docs" / "APP-TASKS.md").read_text(encoding="utf-8")
     documented = yaml.safe_load(page.split("```yaml\n", 1)[1].split("```", 1)[0])
-    stack = yaml.safe_load((PROJECT_ROOT / "Pulumi.staging.yaml").read_text())["config"]
+    stack = stack_file_config("staging")
     assert documented["admin-tasks:appTasks"] == stack["admin-tasks:appTasks"]
     assert len(parse_app_tasks(documented["admin-tasks:appTasks"], task_names())) == 5
 

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.render_settings import stack_file_config
 from tasks.catalog import MAX_TIMEOUT_SECONDS, task_names
 from tasks.cli import build_parser
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, run_module_without
 
 WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "admin-task.yml"
 WORKFLOW_TEXT = WORKFLOW_PATH.read_text(encoding="utf-8")
@@ -38,7 +38,8 @@ def declared_app_tasks() -> list[str]:
     """Every application task of every stack file, sorted."""
     names = set()
     for path in PROJECT_ROOT.glob("Pulumi.*.yaml"):
-        names |= set(yaml.safe_load(path.read_text())["config"].get("admin-tasks:appTasks", {}))
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        names |= set(stack_file_config(stack).get("admin-tasks:appTasks", {}))
     return sorted(names)
 
 
@@ -217,16 +218,8 @@ def test_the_launcher_step_leaves_out_an_empty_email(tmp_path: Path) -> None:
 def test_the_check_jobs_settings_render_with_only_the_launchers_requirements(
         tmp_path: Path) -> None:
     """No Pulumi in the workflow's install: rendering must not import it."""
-    blocker = ("import sys, runpy\n"
-               "class Block:\n"
-               "    def find_spec(self, name, path=None, target=None):\n"
-               "        if name.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_github'):\n"
-               "            raise ImportError(name + ' is not in the workflow install')\n"
-               "sys.meta_path.insert(0, Block())\n"
-               "sys.argv = ['render', '--environment', 'prod']\n"
-               "runpy.run_module('infra.render_settings', run_name='__main__')\n")
-    completed = subprocess.run([sys.executable, "-c", blocker], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=False)
+    completed = run_module_without(("pulumi", "pulumi_aws", "pulumi_github"),
+                                   "infra.render_settings", "--environment", "prod")
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["environment"] == "prod"
 

@@ -17,13 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.context import GITHUB_LOGIN, MAX_APPROVAL_COMMENT_LENGTH
+from tasks.context import GITHUB_LOGIN, MAX_APPROVAL_COMMENT_LENGTH, MAX_APPROVERS
 from tasks.errors import Refused
 from tasks.launcher.results import ApprovalsUnreadable
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1 << 20
-MAX_APPROVERS = 20
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -21,6 +21,7 @@ from tasks.errors import (
     TaskFailedToStart,
     TaskTimedOut,
 )
+from tasks.outcome import CommandResult
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -94,12 +95,8 @@ OUTCOMES: tuple[Outcome, ...] = (
 
 
 @dataclass(frozen=True)
-class LauncherResult:
-    """A finished launcher command: its JSON result line, exit code and closing message."""
-
-    line: dict[str, Any]
-    exit_code: int
-    message: str
+class LauncherResult(CommandResult):
+    """A finished launcher command: a command's result, built from a listed outcome."""
 
     @classmethod
     def of(cls, outcome: Outcome, message: str, *, exit_code: int | None = None,

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
+
+from infra.render_settings import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("staging", "prod")
@@ -115,7 +116,7 @@ class StackRun:
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"])
+    return stack_file_config(stack, ROOT)
 
 
 def as_runtime_strings(config: Mapping[str, Any]) -> dict[str, str]:

@@ -4,13 +4,11 @@ developer tries locally; it is the stack's own launch-settings document."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from infra.render_settings import main
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import run_module_without
 from tests.infra.harness import StackRun
 
 
@@ -34,9 +32,6 @@ def test_a_wrong_stack_or_environment_is_one_line_and_exit_2(
 
 def test_without_pyyaml_it_says_what_to_install() -> None:
     """The runtime-only install of `make seed` has no PyYAML."""
-    code = ("import sys; sys.modules['yaml'] = None; sys.argv = ['x', 'staging']\n"
-            "import runpy; runpy.run_module('infra.render_settings', run_name='__main__')")
-    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=False)
+    completed = run_module_without(("yaml",), "infra.render_settings", "staging")
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     assert "reading a stack file needs PyYAML: pip install -e '.[launcher]'" in completed.stderr

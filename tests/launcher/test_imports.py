@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, staging_settings
+from tests.conftest import PROJECT_ROOT, run_module_without, staging_settings
 
 CHECK = """
 import sys
@@ -30,17 +30,7 @@ def test_importing_the_cli_and_parsing_a_run_command_does_not_import_boto3() -> 
 
 
 def test_seed_admin_runs_where_boto3_cannot_be_imported() -> None:
-    blocker = ("import sys\n"
-               "class Block:\n"
-               "    def find_spec(self, name, path=None, target=None):\n"
-               "        if name.split('.')[0] in ('boto3', 'botocore'):\n"
-               "            raise ImportError(name + ' is not in the container image')\n"
-               "sys.meta_path.insert(0, Block())\n"
-               "import runpy\n"
-               "sys.argv = ['tasks', 'seed-admin', '--help']\n"
-               "runpy.run_module('tasks', run_name='__main__')\n")
-    completed = subprocess.run([sys.executable, "-c", blocker], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=False)
+    completed = run_module_without(("boto3", "botocore"), "tasks", "seed-admin", "--help")
 
     assert completed.returncode == 0, completed.stderr
     assert "--email" in completed.stdout
