@@ -23,7 +23,13 @@ from tasks.argv_templates import (
     entry_point_argv,
     segments,
 )
-from tasks.catalog import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, SECRET_INPUTS, TASK_NAME, SecretName
+from tasks.catalog import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    SECRET_INPUTS,
+    TASK_NAME,
+    SecretName,
+)
 from tasks.errors import InvalidInput
 from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
 
