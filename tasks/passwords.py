@@ -72,14 +72,15 @@ def _exceeds_maximum_length_ratio(password: str, part: str) -> bool:
     return len(password) >= 10 * len(part) and len(part) < MAX_SIMILARITY / 2 * len(password)
 
 
-def _similar_attributes(password: str, attributes: Mapping[str, str]) -> list[str]:
+def _similar_attributes(password: str, attributes: Mapping[str, str | None]) -> list[str]:
     """UserAttributeSimilarityValidator's test, for every attribute instead of the first."""
     lowered = password.lower()
     similar = []
     for name in USER_ATTRIBUTES:
-        value = attributes.get(name, "").lower()
-        if not value:
-            continue  # Django skips missing and empty attributes
+        stored = attributes.get(name)
+        if not stored or not isinstance(stored, str):
+            continue  # Django skips missing, empty, NULL and non-text attributes
+        value = stored.lower()
         # The whole value and its parts, so "contoso" in "ops@contoso.com" counts on its own.
         parts = [*re.split(r"\W+", value), value]
         if any(not _exceeds_maximum_length_ratio(lowered, part)
@@ -89,7 +90,7 @@ def _similar_attributes(password: str, attributes: Mapping[str, str]) -> list[st
     return similar
 
 
-def _broken_rules(password: str, attributes: Mapping[str, str]) -> list[str]:
+def _broken_rules(password: str, attributes: Mapping[str, str | None]) -> list[str]:
     rules = []
     if len(password) < MINIMUM_LENGTH:
         rules.append(f"is shorter than {MINIMUM_LENGTH} characters")
@@ -104,11 +105,11 @@ def _broken_rules(password: str, attributes: Mapping[str, str]) -> list[str]:
     return rules
 
 
-def check_password_policy(password: str, attributes: Mapping[str, str]) -> None:
+def check_password_policy(password: str, attributes: Mapping[str, str | None]) -> None:
     """Raise InvalidInput naming every rule the password breaks (never the password itself).
 
     ``attributes`` holds the user's ``username``, ``first_name``, ``last_name`` and ``email``
-    as stored (absent or empty ones are not compared, as in Django).
+    as stored (absent, empty or NULL ones are not compared, as in Django).
     """
     unknown = sorted(set(attributes) - set(USER_ATTRIBUTES))
     if unknown:

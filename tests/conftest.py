@@ -101,7 +101,9 @@ class Database:
             return [dict(row) for row in result.mappings()]
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table, for "byte-identical" comparisons."""
+        """Every row of every table, for "nothing changed" comparisons (sequence positions
+        are not rows: PostgreSQL advances them even in a rolled-back transaction, as
+        docs/TASK-PACKAGE.md says of previews)."""
         inspector = sqlalchemy.inspect(self.engine())
         out: dict[str, list[tuple[Any, ...]]] = {}
         with self.engine().connect() as connection:

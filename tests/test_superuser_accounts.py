@@ -209,3 +209,25 @@ def test_a_django_profile_with_an_audit_table_gets_an_audit_row(
     assert row["event_type"] == "superuser_deactivated"
     assert audit_metadata(row)["changes"] == {"before": {"isActive": True},
                                               "after": {"isActive": False}}
+
+
+def test_a_legacy_table_with_null_names_and_email_still_resets(
+    django_db: Database, cli: Any,
+) -> None:
+    """Custom or legacy user tables may hold NULL names or email: skipped, as Django skips
+    them, never a crash without a result line."""
+    insert_superuser(django_db, "ops")
+    if django_db.kind == "postgres":
+        django_db.execute("alter table auth_user alter column first_name drop not null, "
+                          "alter column last_name drop not null, alter column email drop not null")
+    else:  # SQLite cannot drop NOT NULL in place: a copy keeps the columns, not the constraints
+        django_db.execute("alter table auth_user rename to auth_user_strict")
+        django_db.execute("create table auth_user as select * from auth_user_strict")
+        django_db.execute("drop table auth_user_strict")
+    django_db.execute("update auth_user set first_name = null, last_name = null, email = null")
+
+    result = run(cli, django_db, "reset-superuser-password", "ops")
+
+    assert (result.code, result.result["outcome"]) == (0, "password-reset")
+    [after] = django_db.rows("auth_user")
+    assert django_check_password(NEW_PASSWORD, after["password"])

@@ -85,3 +85,34 @@ def test_a_timed_out_run_still_writes_its_summary(
     assert run.exit_code == 124
     assert text.startswith("### Admin task `seed-admin` on `staging`: timeout\n")
     assert "| Exit code | `124` |" in text
+
+
+def test_a_preview_is_headed_and_marked_as_one_so_nobody_reads_it_as_done(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    preview = {**RESULT, "preview": True, "audit": {**RESULT["audit"], "recordedIn": None}}
+    launch.clock.at(1, lambda: world.write_logs([json.dumps(preview)]))
+    launch.clock.at(2, lambda: world.stop(exit_code=0))
+
+    run = launch(*SEED, "--preview", GITHUB_STEP_SUMMARY=str(summary))
+
+    written = summary.read_text(encoding="utf-8").splitlines()
+    assert run.exit_code == 0
+    assert written[:4] == [
+        "### Preview of admin task `seed-admin` on `staging`: succeeded",
+        "",
+        "> **This was a preview: nothing was written.** The result line shows what the real "
+        "run would change and the exit code it would have.",
+        "",
+    ]
+    assert "| `preview` | `true` |" in written
+
+
+def test_a_real_run_never_says_preview(launch: Launcher, world: World, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    launch.clock.at(1, lambda: world.write_logs([json.dumps(RESULT)]))
+    launch.clock.at(2, lambda: world.stop(exit_code=0))
+
+    launch(*SEED, GITHUB_STEP_SUMMARY=str(summary))
+
+    assert "preview" not in summary.read_text(encoding="utf-8").lower()
