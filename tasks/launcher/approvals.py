@@ -8,10 +8,13 @@ with the job's ``GITHUB_TOKEN`` (``actions: read``), standard library only.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
+import re
 import threading
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +26,9 @@ from tasks.launcher.results import ApprovalsUnreadable
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1 << 20
+#: GitHub's owner/name and a run id, as the runner sets them; nothing else goes into the URL.
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_RUN_ID = re.compile(r"[1-9][0-9]{0,19}", re.ASCII)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -55,10 +61,44 @@ def read_approval(environ: Mapping[str, str], environment: str,
     if missing:
         raise ApprovalsUnreadable(f"cannot read who approved this run: {', '.join(missing)} "
                                   "not set (the workflow passes GITHUB_TOKEN: github.token)")
-    url = (f"{environ['GITHUB_API_URL'].rstrip('/')}/repos/{environ['GITHUB_REPOSITORY']}"
-           f"/actions/runs/{environ['GITHUB_RUN_ID']}/approvals")
+    url = (f"{_api_base(environ['GITHUB_API_URL'])}/repos/"
+           f"{_checked(_REPOSITORY, environ, 'GITHUB_REPOSITORY', 'owner/name')}/actions/runs/"
+           f"{_checked(_RUN_ID, environ, 'GITHUB_RUN_ID', 'a number')}/approvals")
     return approval_from(_get_json(url, environ["GITHUB_TOKEN"], timeout or TIMEOUT_SECONDS),
                          environment)
+
+
+def _api_base(value: str) -> str:
+    """GITHUB_API_URL: https, or http to this machine only (a local stand-in of GitHub);
+    the token is never sent anywhere else, nor read from a file:// address."""
+    failed = f"cannot read who approved this run: GITHUB_API_URL={value!r} is not"
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+    except ValueError:
+        raise ApprovalsUnreadable(f"{failed} a URL; nothing was started") from None
+    if parts.scheme == "http" and _is_loopback(host):
+        return value.rstrip("/")
+    if parts.scheme != "https" or not host or parts.query or parts.fragment:
+        raise ApprovalsUnreadable(f"{failed} an https:// URL of GitHub's API; nothing was "
+                                  "started")
+    return value.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked(pattern: re.Pattern[str], environ: Mapping[str, str], name: str,
+             shape: str) -> str:
+    if not pattern.fullmatch(environ[name]):
+        raise ApprovalsUnreadable(f"cannot read who approved this run: {name} is not "
+                                  f"{shape}; nothing was started")
+    return environ[name]
 
 
 def _get_json(url: str, token: str, timeout: float) -> Any:
@@ -78,11 +118,11 @@ def _get_json(url: str, token: str, timeout: float) -> Any:
 
 
 def _fetch(url: str, token: str, timeout: float) -> bytes | ApprovalsUnreadable:
-    request = urllib.request.Request(url, headers={  # noqa: S310 -- GITHUB_API_URL is https
-        "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "admin-tasks-launcher"})
     failed = f"cannot read who approved this run from {url}"
     try:
+        request = urllib.request.Request(url, headers={  # noqa: S310 -- checked by _api_base
+            "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "admin-tasks-launcher"})
         with _OPENER.open(request, timeout=timeout) as response:
             return bytes(response.read(MAX_RESPONSE_BYTES + 1))
     except urllib.error.HTTPError as error:

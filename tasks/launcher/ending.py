@@ -85,7 +85,8 @@ def _summarise(path: str, request: LaunchRequest, watch: Watch, outcome: Outcome
                result: dict[str, Any] | None, duration_seconds: float) -> None:
     """Append the job summary; failing to write it changes neither the ending nor the code."""
     report = RunReport(
-        task=request.task_name, environment=request.settings.environment,
+        task=request.task_name, description=request.inputs.contract.description,
+        environment=request.settings.environment,
         actor=request.context.actor, reason=request.context.reason,
         run_id=request.context.run_id, region=request.settings.region,
         cluster=request.settings.cluster, task_arn=watch.task_arn, outcome=outcome.name,

@@ -19,7 +19,7 @@ from tasks.launcher.aws import Clients, aws_failure, may_have_been_done
 from tasks.launcher.output import Printer
 from tasks.launcher.request import LaunchRequest
 from tasks.launcher.results import AwsCallFailed
-from tasks.launcher.summary import console_url
+from tasks.launcher.summary import console_url, review_words
 
 # ListTasks is eventually consistent: a task accepted a moment ago may not be listed yet.
 FIND_ATTEMPTS = 3
@@ -45,8 +45,9 @@ def start(request: LaunchRequest, clients: Clients, printer: Printer,
             raise TaskFailedToStart(f"ECS did not start {request.task_name}: "
                                     f"{detail or 'no task in the RunTask response'}")
         task_arn = str(tasks[0]["taskArn"])
+    review = review_words(request.context.approved_by, request.reviewed_in_github)
     printer.status(f"started {request.task_name} on {request.settings.environment} as {task_arn} "
-                   f"(actor {request.context.actor}, run {request.context.run_id})")
+                   f"(actor {request.context.actor}, run {request.context.run_id}, {review})")
     printer.status("console: " + console_url(request.settings.region, request.settings.cluster,
                                              task_arn))
     return task_arn

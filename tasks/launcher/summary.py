@@ -43,6 +43,7 @@ class RunReport:
     """Everything the summary shows about one launched task."""
 
     task: str
+    description: str
     environment: str
     actor: str
     reason: str
@@ -63,7 +64,7 @@ class RunReport:
 def render_summary(report: RunReport) -> str:
     task_id = report.task_arn.rsplit("/", 1)[-1]
     rows = [
-        ("Task", code(report.task)),
+        ("Task", f"{code(report.task)}: {code(report.description)}"),
         ("Environment", code(report.environment)),
         ("Requested by", code(report.actor)),
         ("Approved by", report.review),
@@ -99,6 +100,13 @@ def review_note(approved_by: tuple[str, ...] | None, comment: str | None,
     if approved_by:
         approvers = ", ".join(code(login) for login in approved_by)
         return approvers + (f" ({code(comment)})" if comment else "")
+    return review_words(approved_by, in_github)
+
+
+def review_words(approved_by: tuple[str, ...] | None, in_github: bool) -> str:
+    """Who approved, as plain words for the operator's status line."""
+    if approved_by:
+        return "approved by " + ", ".join(approved_by)
     return ("not reviewed (approval is not required in this environment)" if in_github
             else "not reviewed (run from a terminal)")
 

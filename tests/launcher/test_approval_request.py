@@ -48,6 +48,8 @@ def test_the_request_shows_every_value_literally_and_hands_on_its_digest(
                                  "--reason", HOSTILE_REASON)
 
     assert text.startswith("### Approval request: `seed-admin` on `staging`\n")
+    assert "| Task | `seed-admin`: `Make sure an active admin exists for an email (role schema).` |" \
+        in text
     assert f"| Reason | {code(HOSTILE_REASON)} |" in text
     assert "| `email` | `attacker@evil.example` |" in text
     assert "| Requested by | `alice` |" in text and "| Run | `4242-1` |" in text

@@ -47,6 +47,7 @@ def test_approved_by_another_person_runs_and_carries_the_approver(
     assert overrides(world)["ADMIN_TASK_APPROVAL_COMMENT"] == "checked with alice"
     assert tags(world)["admin-tasks:approved-by"] == "bob-dba"
     assert run.result["approvedBy"] == ["bob-dba"]
+    assert run.operator_lines[0].endswith("(actor alice, run 4242-1, approved by bob-dba)")
     assert "| Approved by | `bob-dba` (`checked with alice`) |" in summary.read_text()
     (request,) = github_api.requests
     assert request["path"] == "/repos/acme/app/actions/runs/4242/approvals"
@@ -227,3 +228,27 @@ def test_an_enterprise_managed_user_can_approve(
     github_api.approvals(review("bob_acme", "staging"))
     run = run_approved(launch, world, github_api)
     assert run.exit_code == 0 and overrides(world)["ADMIN_TASK_APPROVED_BY"] == "bob_acme"
+
+
+@pytest.mark.parametrize(("variable", "value", "reason"), [
+    ("GITHUB_API_URL", "api.github.com", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_API_URL", "not a url", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_API_URL", "http://[::1", "is not a URL"),
+    ("GITHUB_API_URL", "https://api.github.com:port", "is not a URL"),
+    ("GITHUB_API_URL", "file:///tmp/approvals", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_API_URL", "http://api.github.com", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_API_URL", "https://api.github.com/?x=1", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_REPOSITORY", "acme/app/../../orgs/acme", "GITHUB_REPOSITORY is not owner/name"),
+    ("GITHUB_RUN_ID", "4242?page=2", "GITHUB_RUN_ID is not a number"),
+], ids=["no scheme", "words", "bad host", "bad port", "file", "plain http elsewhere", "query",
+        "repository path", "run id query"])
+def test_runner_variables_that_would_send_the_token_elsewhere_start_nothing(
+        launch: Launcher, world: World, github_api: FakeGithub,
+        variable: str, value: str, reason: str) -> None:
+    github_api.approvals(review("bob", "staging"))
+
+    run = launch(*SEED, **{**in_github(github_api), variable: value})
+
+    assert run.exit_code == 1 and run.result["outcome"] == "approvals-unreadable"
+    assert reason in run.stderr and "Traceback" not in run.stderr
+    assert github_api.requests == [] and world.tasks() == []

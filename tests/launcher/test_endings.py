@@ -103,7 +103,7 @@ def test_the_person_who_clicked_re_run_is_the_actor_everywhere(
     overrides = request["overrides"]["containerOverrides"][0]["environment"]
     assert {"name": "ADMIN_TASK_ACTOR", "value": "bob"} in overrides
     assert {"key": "admin-tasks:actor", "value": "bob"} in request["tags"]
-    assert "(actor bob, run 4242-2)" in run.operator_lines[0]
+    assert "(actor bob, run 4242-2, not reviewed (run from a terminal))" in run.operator_lines[0]
     assert world.task().stopped_reason == "admin-tasks: timed out by bob (run 4242-2)"
     assert "| Requested by | `bob` |" in summary.read_text(encoding="utf-8")
 

@@ -28,7 +28,7 @@ def test_success_prints_statuses_and_logs_in_order_and_exits_0(
     assert run.exit_code == 0, run.stderr
     assert run.operator_lines == [
         f"2026-11-21T00:00:00Z started seed-admin on staging as {task.task_arn} "
-        "(actor alice, run 4242-1)",
+        "(actor alice, run 4242-1, not reviewed (run from a terminal))",
         "2026-11-21T00:00:00Z console: https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/"
         f"app-staging/tasks/{task.id}/configuration?region=eu-west-1",
         "2026-11-21T00:00:00Z status RUNNING",

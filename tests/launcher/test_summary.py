@@ -31,7 +31,7 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "",
         "| | |",
         "|---|---|",
-        "| Task | `seed-admin` |",
+        "| Task | `seed-admin`: `Make sure an active admin exists for an email (role schema).` |",
         "| Environment | `staging` |",
         "| Requested by | `alice` |",
         "| Approved by | not reviewed (run from a terminal) |",

@@ -130,7 +130,8 @@ def test_a_run_task_answer_lost_after_ecs_started_the_task_is_followed(
     assert statuses(run.operator_lines)[:2] == [
         f'ecs:RunTask got no answer after its retries (Read timeout on endpoint URL: '
         f'"{ECS_URL}"); looking for a task started by this run (admin-tasks/4242-1)',
-        f"started seed-admin on staging as {task.task_arn} (actor alice, run 4242-1)"]
+        f"started seed-admin on staging as {task.task_arn} (actor alice, run 4242-1, "
+        "not reviewed (run from a terminal))"]
     assert RESULT in run.operator_lines
 
 
