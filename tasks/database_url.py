@@ -20,6 +20,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import URL, make_url
 
 from tasks.context import running_in_ecs
+from tasks.database_hosts import check_hosts
 from tasks.errors import InvalidInput
 
 log = logging.getLogger("admin-tasks")
@@ -61,7 +62,14 @@ def _setting(environ: Mapping[str, str], name: str, default: str | None = None) 
     value = environ.get(name)
     if value == "":
         raise InvalidInput(f"{name} is set but empty: give it a value, or unset it")
-    return default if value is None else value
+    if value is None:
+        return default
+    try:
+        value.encode("utf-8")  # os.environ keeps undecodable bytes as lone surrogates
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{name} is not UTF-8 text: set it again from the secret or stack "
+                           "config (no part of it is shown here)") from None
+    return value
 
 
 def _sslmode(value: str, source: str) -> str:
@@ -185,5 +193,8 @@ def resolve_target(environ: Mapping[str, str]) -> DatabaseTarget:
         log.info("DATABASE_URL is not set; using the local database %s", LOCAL_DEFAULT_URL)
         return DatabaseTarget(make_url(LOCAL_DEFAULT_URL), timeout)
     if url.get_backend_name() == "postgresql":
+        source = "DATABASE_URL's host" if raw is not None else "DATABASE_HOST"
+        check_hosts(url.host, source)
+        check_hosts(url.query.get("host"), "DATABASE_URL's host parameter")
         return DatabaseTarget(url, timeout, _require_auth(url, environ))
     return DatabaseTarget(url, timeout)

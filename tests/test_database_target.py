@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from tests.conftest import LAUNCHED, PROJECT_ROOT, Database, run_process
 
 CLOSED_PORT = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "1", "DATABASE_USER": "seeder"}
+HOST = (" is not a host name, IP address or socket directory: each dot-separated part of a "
+        "name is 1-63 letters, digits, hyphens or underscores (no part of it is shown here)")
 
 
 def test_without_database_url_a_developer_gets_a_local_sqlite_file(
@@ -142,6 +144,22 @@ def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(
      "DATABASE_PASSWORD is set but empty: give it a value, or unset it"),
     ({**CLOSED_PORT, "DATABASE_NAME": ""},
      "DATABASE_NAME is set but empty: give it a value, or unset it"),
+    # A typo in a host name: getaddrinfo would raise a codec error, not a database error.
+    ({"DATABASE_URL": "postgresql://seeder:S3cretPw@db..internal/app"}, "DATABASE_URL's host" + HOST),
+    ({**CLOSED_PORT, "DATABASE_HOST": "a..b"}, "DATABASE_HOST" + HOST),
+    ({**CLOSED_PORT, "DATABASE_HOST": ".db.internal"}, "DATABASE_HOST" + HOST),
+    ({**CLOSED_PORT, "DATABASE_HOST": "x" * 64 + ".internal"}, "DATABASE_HOST" + HOST),
+    ({**CLOSED_PORT, "DATABASE_HOST": "db.internal,"}, "DATABASE_HOST" + HOST),
+    ({**CLOSED_PORT, "DATABASE_HOST": "dB\u00e9.internal"}, "DATABASE_HOST" + HOST),
+    ({"DATABASE_URL": "postgresql://seeder@/app?host=a..b"},
+     "DATABASE_URL's host parameter" + HOST),
+    # Undecodable bytes (os.environ keeps them as lone surrogates): exit 2, none shown.
+    ({"DATABASE_URL": "sqlite:///\udcff.db"},
+     "DATABASE_URL is not UTF-8 text: set it again from the secret or stack config (no part "
+     "of it is shown here)"),
+    ({**CLOSED_PORT, "DATABASE_PASSWORD": "pa\udcffss"},
+     "DATABASE_PASSWORD is not UTF-8 text: set it again from the secret or stack config (no "
+     "part of it is shown here)"),
 ])
 def test_database_configuration_mistakes_are_invalid_before_connecting(
     tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str,
@@ -186,3 +204,22 @@ def test_the_parts_name_the_root_certificate_themselves() -> None:
                              "DATABASE_SSLROOTCERT": "/etc/ssl/certs/rds-global-bundle.pem"})
     assert target.url.query["sslmode"] == "verify-full"
     assert target.url.query["sslrootcert"] == "/etc/ssl/certs/rds-global-bundle.pem"
+
+
+@pytest.mark.parametrize("host", ["db.example.internal", "app-db.c9akciq32.eu-west-1.rds.amazonaws.com",
+                                  "localhost", "db_primary.internal.", "127.0.0.1", "::1",
+                                  "/var/run/postgresql", "db1.internal,db2.internal"])
+def test_every_host_libpq_accepts_is_accepted(host: str) -> None:
+    from tasks.database import resolve_target
+
+    target = resolve_target({"DATABASE_HOST": host, "DATABASE_USER": "app"})
+    assert target.url.host == host
+
+
+def test_a_url_with_an_undecodable_byte_creates_no_file(tmp_path: Path) -> None:
+    """From a real process: the byte arrives through os.environ, as in a task."""
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": os.fsdecode(b"sqlite:///\xff.db")}
+    run = run_process(["init-db"], env, cwd=tmp_path)
+    assert (run.code, run.result["outcome"]) == (2, "invalid")
+    assert "DATABASE_URL is not UTF-8 text" in run.stderr and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
