@@ -15,6 +15,7 @@ from pathlib import Path
 from tasks.launcher.clock import duration
 from tasks.launcher.inputs import CheckedInputs
 from tasks.launcher.markdown import code
+from tasks.launcher.results import RequestUnpublished
 
 
 def render_approval_request(inputs: CheckedInputs) -> str:
@@ -67,11 +68,16 @@ def _steps(inputs: CheckedInputs) -> list[str]:
 
 def publish_approval_request(inputs: CheckedInputs, environ: Mapping[str, str]) -> None:
     """Append the request to the job summary and hand its digest to the approved job."""
-    summary = environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with Path(summary).open("a", encoding="utf-8", errors="backslashreplace") as page:
-            page.write(render_approval_request(inputs))
-    output = environ.get("GITHUB_OUTPUT")
-    if output:
-        with Path(output).open("a", encoding="utf-8") as outputs:
-            outputs.write(f"request={inputs.digest()}\n")
+    for variable, text in (("GITHUB_STEP_SUMMARY", render_approval_request(inputs)),
+                           ("GITHUB_OUTPUT", f"request={inputs.digest()}\n")):
+        path = environ.get(variable)
+        if not path:
+            continue
+        try:
+            with Path(path).open("a", encoding="utf-8", errors="backslashreplace") as file:
+                file.write(text)
+        except OSError as error:
+            raise RequestUnpublished(
+                f"could not write the approval request to {variable} ({path}): "
+                f"{error.strerror or error}; a reviewer would not see what they approve, so "
+                "the check fails") from None

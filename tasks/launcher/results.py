@@ -55,6 +55,7 @@ LOST = Outcome("lost", 1)
 LOST_CONTACT = Outcome("lost-contact", 1)
 LAUNCHER_ERROR = Outcome("launcher-error", 1)
 APPROVALS_UNREADABLE = Outcome("approvals-unreadable", 1)
+REQUEST_UNPUBLISHED = Outcome("request-unpublished", 1)
 
 
 class AwsCallFailed(AdminTaskError):
@@ -87,8 +88,15 @@ class ApprovalsUnreadable(AdminTaskError):
     outcome, exit_code = APPROVALS_UNREADABLE.name, APPROVALS_UNREADABLE.code
 
 
+class RequestUnpublished(AdminTaskError):
+    """``--check`` could not write the approval request or its digest (exit 1): a reviewer
+    would approve a request they never saw, so the check fails."""
+
+    outcome, exit_code = REQUEST_UNPUBLISHED.name, REQUEST_UNPUBLISHED.code
+
+
 OUTCOMES: tuple[Outcome, ...] = (
-    CHECKED, DRY_RUN, STARTED, SUCCEEDED, FAILED, STOPPED, Outcome.of(InvalidInput),
+    CHECKED, DRY_RUN, REQUEST_UNPUBLISHED, STARTED, SUCCEEDED, FAILED, STOPPED, Outcome.of(InvalidInput),
     Outcome.of(Refused), APPROVALS_UNREADABLE, Outcome.of(TaskFailedToStart), AWS_ERROR, LOST,
     LOST_CONTACT, LAUNCHER_ERROR, Outcome.of(TaskTimedOut), Outcome.of(Cancelled),
 )

@@ -154,3 +154,22 @@ def test_the_digest_binds_how_the_deployed_stack_would_start_the_task(
     before = launch(*argv).result["request"]
     drift(world.settings)
     assert launch(*argv).result["request"] != before
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
+def test_a_request_that_cannot_be_written_fails_the_check(
+        launch: Launcher, world: World, tmp_path: Path, variable: str) -> None:
+    """A reviewer must never be asked to approve a request the run page does not show."""
+    writable = {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+                "GITHUB_OUTPUT": str(tmp_path / "output")}
+    unwritable = str(tmp_path / "missing-directory" / "file")
+
+    run = launch("run", "seed-admin", "--environment", "staging", "--param",
+                 "email=a@example.com", "--reason", "first admin", "--check",
+                 **{**writable, variable: unwritable})
+
+    assert (run.exit_code, run.result["outcome"]) == (1, "request-unpublished"), run.stderr
+    assert run.stderr == (f"admin-tasks: could not write the approval request to {variable} "
+                          f"({unwritable}): No such file or directory; a reviewer would not see "
+                          "what they approve, so the check fails\n")
+    assert world.clients_made == []
