@@ -32,10 +32,30 @@ PREVIEW_NOTE = ("this was a preview: its transaction was rolled back and nothing
 class ArgumentParser(argparse.ArgumentParser):
     """Usage errors are invalid input (exit 2 with a result line), like any other."""
 
+    #: The command the arguments name (set before parsing): argparse reports unrecognized
+    #: arguments from the top-level parser, so the help pointer names the command here.
+    command: str | None = None
+    commands: tuple[str, ...] = ()
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # named, never echoed: a mistyped value may be a password
+            options = [extra.split("=", 1)[0] for extra in extras if extra.startswith("-")]
+            values = len(extras) - len(options) + sum("=" in e for e in extras if e.startswith("-"))
+            listed = ", ".join(options)
+            if values:
+                count = "1 value" if values == 1 else f"{values} values"
+                listed += f"{' and ' if listed else ''}{count} (not shown: a value may be a secret)"
+            self.error(f"unrecognized arguments: {listed}")
+        return parsed
+
     def error(self, message: str) -> NoReturn:
         hint = ("; a task's parameters are passed as --param NAME=VALUE"
-                if message.startswith("unrecognized arguments: --") else "")
-        raise InvalidInput(f"{message}{hint} (see `{self.prog} --help`)")
+                if message.startswith("unrecognized arguments: --") and self.command == "run"
+                else "")
+        prog = f"{self.prog} {self.command}" if self.command else self.prog
+        raise InvalidInput(f"{message}{hint} (see `{prog} --help`)")
 
 
 def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
@@ -52,6 +72,7 @@ def build_parser() -> ArgumentParser:
     add_seed_commands(commands)
     add_account_commands(commands)
     add_launcher_commands(commands, _launcher)
+    parser.commands = tuple(commands.choices)
     return parser
 
 
@@ -102,7 +123,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     preview: bool | None = None  # known once read, for the commands that take --preview
     try:
         _refuse_command_override(argv, environ)
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        parser.command = argv[0] if argv and argv[0] in parser.commands else None
+        args = parser.parse_args(argv)
         if getattr(args, "writes", False):
             preview = args.preview = preview_mode(args.preview, environ)
         handler: Handler = args.handler

@@ -157,8 +157,12 @@ def test_passwords_djangos_validators_reject_are_refused(
 
 
 def test_the_password_is_never_a_flag(sqlite_database: Database, cli: Any) -> None:
-    run = cli(["seed-superuser", "--password", PASSWORD], superuser_env(sqlite_database))
-    assert run.code == 2 and "unrecognized arguments" in run.result["error"]
+    for argv in (["--password", PASSWORD], [f"--password={PASSWORD}"], [PASSWORD]):
+        run = cli(["seed-superuser", *argv], superuser_env(sqlite_database))
+        assert run.code == 2 and run.result["error"].startswith("unrecognized arguments: ")
+        assert "1 value (not shown: a value may be a secret)" in run.result["error"]
+        assert PASSWORD not in run.stdout + run.stderr
+        assert "see `python -m tasks seed-superuser --help`" in run.stderr
     env = superuser_env(sqlite_database)
     del env["DJANGO_SUPERUSER_PASSWORD"]
     run = cli(["seed-superuser"], env)

@@ -191,8 +191,9 @@ def test_an_environment_name_the_stack_would_refuse_exits_2(
      "reactivate-admin, remove-admin, reset-superuser-password, seed-admin, seed-superuser, "
      "send-invite"),
     (("run", "seed-admin", *STAGING, "--email", "a@example.com", *REASON),
-     "unrecognized arguments: --email a@example.com; a task's parameters are passed as "
-     "--param NAME=VALUE (see `python -m tasks --help`)"),
+     "unrecognized arguments: --email and 1 value (not shown: a value may be a secret); a "
+     "task's parameters are passed as "
+     "--param NAME=VALUE (see `python -m tasks run --help`)"),
     (("run", "seed-admin", *STAGING, *EMAIL, *REASON, "--check", "--dry-run"),
      "argument --dry-run: not allowed with argument --check (see `python -m tasks run --help`)"),
 ], ids=["run id", "digest", "typo", "flag for a parameter", "two modes"])
