@@ -39,8 +39,11 @@ def stack_file_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"cannot read {path.name}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path.name} is not valid YAML ({error})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ConfigError(f"{path.name} is not valid YAML ({detail})") from None
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise ConfigError(f"{path.name} has no `config:` map")
@@ -48,7 +51,9 @@ def stack_file_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
 
 
 def stack_of_environment(environment: str, root: Path = ROOT) -> str:
-    """The stack whose config names ``environment`` (its `environment` key, else its name)."""
+    """The stack whose config names ``environment`` (its `environment` key, else its name).
+    Every stack file is read: one that cannot be is an error naming it (it might name
+    ``environment`` too, so skipping it could pick the wrong stack)."""
     found = []
     for path in sorted(root.glob("Pulumi.*.yaml")):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
@@ -66,6 +71,9 @@ USAGE = ("usage: python -m infra.render_settings STACK        (reads Pulumi.STAC
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["-h"], ["--help"]):
+        print(f"{USAGE}\n\n{__doc__.strip()}")
+        return 0
     if len(args) == 2 and args[0] == "--environment":
         args = args[1:]
         find = True
