@@ -63,4 +63,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/program.py
 
 clean:
-	rm -rf $(VENV) admin-tasks.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) admin-tasks.db audit-trail-demo.db .pytest_cache .mypy_cache .ruff_cache

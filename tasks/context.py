@@ -64,7 +64,9 @@ def local_user() -> str:
         return "unknown"
 
 
-def _bounded(name: str, value: str, limit: int) -> str:
+def bounded_line(name: str, value: str, limit: int) -> str:
+    """``value`` if it is one printable line of at most ``limit`` characters; else
+    InvalidInput naming ``name``."""
     if len(value) > limit or any(not ch.isprintable() for ch in value):
         raise InvalidInput(f"{name} must be at most {limit} printable characters on one line")
     return value
@@ -90,13 +92,13 @@ def context_from_environment(environ: Mapping[str, str], reason: str | None = No
     if running_in_ecs(environ):
         _require_in_ecs(given)
     return RunContext(
-        actor=_bounded("ADMIN_TASK_ACTOR", given["ADMIN_TASK_ACTOR"] or local_user(),
+        actor=bounded_line("ADMIN_TASK_ACTOR", given["ADMIN_TASK_ACTOR"] or local_user(),
                        MAX_ACTOR_LENGTH),
-        run_id=_bounded("ADMIN_TASK_RUN_ID", given["ADMIN_TASK_RUN_ID"] or "local",
+        run_id=bounded_line("ADMIN_TASK_RUN_ID", given["ADMIN_TASK_RUN_ID"] or "local",
                         MAX_RUN_ID_LENGTH),
         reason=validate_reason(given["ADMIN_TASK_REASON"], required=False),
         approved_by=approvers_from(environ.get(APPROVED_BY_VARIABLE, "")),
-        approval_comment=_bounded(APPROVAL_COMMENT_VARIABLE, environ.get(
+        approval_comment=bounded_line(APPROVAL_COMMENT_VARIABLE, environ.get(
             APPROVAL_COMMENT_VARIABLE, ""), MAX_APPROVAL_COMMENT_LENGTH) or None,
     )
 

@@ -26,9 +26,9 @@ from tasks.launcher.results import ApprovalsUnreadable
 
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1 << 20
-#: GitHub's owner/name and a run id, as the runner sets them; nothing else goes into the URL.
+#: GitHub's owner/name as the runner sets it (GITHUB_RUN_ID is checked with the run
+#: context, before this): nothing else goes into the URL.
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
-_RUN_ID = re.compile(r"[1-9][0-9]{0,19}", re.ASCII)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -61,9 +61,11 @@ def read_approval(environ: Mapping[str, str], environment: str,
     if missing:
         raise ApprovalsUnreadable(f"cannot read who approved this run: {', '.join(missing)} "
                                   "not set (the workflow passes GITHUB_TOKEN: github.token)")
-    url = (f"{_api_base(environ['GITHUB_API_URL'])}/repos/"
-           f"{_checked(_REPOSITORY, environ, 'GITHUB_REPOSITORY', 'owner/name')}/actions/runs/"
-           f"{_checked(_RUN_ID, environ, 'GITHUB_RUN_ID', 'a number')}/approvals")
+    if not _REPOSITORY.fullmatch(environ["GITHUB_REPOSITORY"]):
+        raise ApprovalsUnreadable("cannot read who approved this run: GITHUB_REPOSITORY is "
+                                  "not owner/name; nothing was started")
+    url = (f"{_api_base(environ['GITHUB_API_URL'])}/repos/{environ['GITHUB_REPOSITORY']}"
+           f"/actions/runs/{environ['GITHUB_RUN_ID']}/approvals")
     return approval_from(_get_json(url, environ["GITHUB_TOKEN"], timeout or TIMEOUT_SECONDS),
                          environment)
 
@@ -91,14 +93,6 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _checked(pattern: re.Pattern[str], environ: Mapping[str, str], name: str,
-             shape: str) -> str:
-    if not pattern.fullmatch(environ[name]):
-        raise ApprovalsUnreadable(f"cannot read who approved this run: {name} is not "
-                                  f"{shape}; nothing was started")
-    return environ[name]
 
 
 def _get_json(url: str, token: str, timeout: float) -> Any:

@@ -19,7 +19,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from tasks.catalog import MAX_TIMEOUT_SECONDS, get_task, task_names
-from tasks.context import RunContext, context_from_environment, local_user
+from tasks.context import (
+    MAX_ACTOR_LENGTH,
+    RunContext,
+    bounded_line,
+    context_from_environment,
+    local_user,
+)
 from tasks.errors import InvalidInput
 from tasks.settings import LaunchSettings
 from tasks.task_settings import TaskContract
@@ -73,6 +79,9 @@ class CheckedInputs:
         return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
 
+_GITHUB_RUN = re.compile(r"[1-9][0-9]{0,19}-[1-9][0-9]{0,5}", re.ASCII)
+
+
 def actor_from(environ: Mapping[str, str]) -> str:
     """Who asked: on a re-run GITHUB_ACTOR is still the first run's starter, while
     GITHUB_TRIGGERING_ACTOR is whoever clicked Re-run; outside GitHub, the OS user."""
@@ -82,13 +91,17 @@ def actor_from(environ: Mapping[str, str]) -> str:
 def run_context(environ: Mapping[str, str], reason: str) -> RunContext:
     """Who and which run, checked with the container's own rules so it cannot refuse them."""
     validate_reason(reason, required=True)
+    actor = bounded_line("the actor (GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR, else your OS "
+                         "user name)", actor_from(environ), MAX_ACTOR_LENGTH)
     if environ.get("GITHUB_RUN_ID"):
         run_id = f"{environ['GITHUB_RUN_ID']}-{environ.get('GITHUB_RUN_ATTEMPT') or '1'}"
+        if not _GITHUB_RUN.fullmatch(run_id):
+            raise InvalidInput("GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT must be numbers (GitHub "
+                               "sets them; outside GitHub Actions leave them unset)")
     else:
         run_id = f"local-{secrets.token_hex(6)}"
     return context_from_environment(
-        {"ADMIN_TASK_ACTOR": actor_from(environ), "ADMIN_TASK_RUN_ID": run_id,
-         "ADMIN_TASK_REASON": reason})
+        {"ADMIN_TASK_ACTOR": actor, "ADMIN_TASK_RUN_ID": run_id, "ADMIN_TASK_REASON": reason})
 
 
 def params_query(query: str) -> list[str]:

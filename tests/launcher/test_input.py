@@ -202,3 +202,21 @@ def test_malformed_launcher_arguments_exit_2_saying_what_to_pass(
     run = launch(*argv)
     assert (run.exit_code, run.stderr) == (2, f"admin-tasks: {message}\n")
     assert world.clients_made == [] and world.tasks() == []
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"GITHUB_TRIGGERING_ACTOR": "alice\nbob"},
+     "the actor (GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR, else your OS user name) must be "
+     "at most 255 printable characters on one line"),
+    ({"GITHUB_RUN_ID": "4242 1"},
+     "GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT must be numbers (GitHub sets them; outside GitHub "
+     "Actions leave them unset)"),
+    ({"GITHUB_RUN_ATTEMPT": "x"},
+     "GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT must be numbers (GitHub sets them; outside GitHub "
+     "Actions leave them unset)"),
+], ids=["actor", "run id", "attempt"])
+def test_a_bad_runner_variable_is_named_as_the_operator_set_it(
+        launch: Launcher, world: World, environ: dict[str, str], message: str) -> None:
+    run = launch("run", "seed-admin", *STAGING, *EMAIL, *REASON, **environ)
+    assert (run.exit_code, run.stderr) == (2, f"admin-tasks: {message}\n")
+    assert world.clients_made == [] and world.tasks() == []
