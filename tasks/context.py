@@ -73,12 +73,12 @@ def bounded_line(name: str, value: str, limit: int) -> str:
 
 
 def _require_in_ecs(values: Mapping[str, str]) -> None:
-    missing = [name for name in CONTEXT_VARIABLES if not values[name]]
+    missing = [name for name in CONTEXT_VARIABLES if not values[name].strip()]
     if missing:
         names = (f"{', '.join(missing[:-1])} and {missing[-1]} are" if len(missing) > 1
                  else f"{missing[0]} is")
         raise InvalidInput(
-            f"{names} empty or not set: inside ECS every audit record "
+            f"{names} empty, blank or not set: inside ECS every audit record "
             "needs the actor, run id and reason that the launcher (`python -m tasks run`) "
             "sets; nothing was written"
         )

@@ -20,7 +20,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import URL, make_url
 
 from tasks.context import running_in_ecs
-from tasks.database_hosts import check_hosts
+from tasks.database_checks import check_connection_settings, check_hosts
 from tasks.errors import InvalidInput
 
 log = logging.getLogger("admin-tasks")
@@ -196,5 +196,6 @@ def resolve_target(environ: Mapping[str, str]) -> DatabaseTarget:
         source = "DATABASE_URL's host" if raw is not None else "DATABASE_HOST"
         check_hosts(url.host, source)
         check_hosts(url.query.get("host"), "DATABASE_URL's host parameter")
+        check_connection_settings(url)
         return DatabaseTarget(url, timeout, _require_auth(url, environ))
     return DatabaseTarget(url, timeout)

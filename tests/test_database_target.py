@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from tests.conftest import LAUNCHED, PROJECT_ROOT, Database, run_process
 
 CLOSED_PORT = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "1", "DATABASE_USER": "seeder"}
+NUL = ("DATABASE_URL holds a NUL character (%00), where libpq would cut the connection "
+       "settings short: remove it (no part of the URL is shown here)")
 HOST = (" is not a host name, IP address or socket directory: each dot-separated part of a "
         "name is 1-63 letters, digits, hyphens or underscores (no part of it is shown here)")
 
@@ -153,6 +155,15 @@ def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(
     ({**CLOSED_PORT, "DATABASE_HOST": "dB\u00e9.internal"}, "DATABASE_HOST" + HOST),
     ({"DATABASE_URL": "postgresql://seeder@/app?host=a..b"},
      "DATABASE_URL's host parameter" + HOST),
+    ({"DATABASE_URL": "postgresql://seeder@/app?host=db.internal:5432&host=a..b:5432"},
+     "DATABASE_URL's host parameter" + HOST),
+    # A NUL ends libpq's conninfo: the port, sslmode and require_auth after it would go.
+    ({"DATABASE_URL": "postgresql://seeder:hunter%002@127.0.0.1:1/app"}, NUL),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/a%00pp"}, NUL),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?application_name=x%00"}, NUL),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?port=abc"},
+     "DATABASE_URL's host and port parameters cannot be read: use one host:port, or "
+     "host=H:PORT query parameters with numeric ports (no part of the URL is shown here)"),
     # Undecodable bytes (os.environ keeps them as lone surrogates): exit 2, none shown.
     ({"DATABASE_URL": "sqlite:///\udcff.db"},
      "DATABASE_URL is not UTF-8 text: set it again from the secret or stack config (no part "
@@ -214,6 +225,15 @@ def test_every_host_libpq_accepts_is_accepted(host: str) -> None:
 
     target = resolve_target({"DATABASE_HOST": host, "DATABASE_USER": "app"})
     assert target.url.host == host
+
+
+@pytest.mark.parametrize("query", ["host=db1.internal:5432&host=db2.internal:5433",
+                                   "host=[::1]:5432&host=localhost:5432", "host=/var/run/pg"])
+def test_the_host_parameters_sqlalchemy_splits_are_accepted(query: str) -> None:
+    from tasks.database import resolve_target
+
+    target = resolve_target({"DATABASE_URL": f"postgresql://app@/db?{query}"})
+    assert target.url.query["host"]
 
 
 def test_a_url_with_an_undecodable_byte_creates_no_file(tmp_path: Path) -> None:

@@ -18,11 +18,12 @@ CLOSED_PORT_URL = "postgresql://seeder@127.0.0.1:1/app"
 
 
 def refusal(names: str) -> str:
-    return (f"{names} empty or not set: inside ECS every audit record needs the actor, run id "
-            "and reason that the launcher (`python -m tasks run`) sets; nothing was written")
+    return (f"{names} empty, blank or not set: inside ECS every audit record needs the actor, "
+            "run id and reason that the launcher (`python -m tasks run`) sets; nothing was "
+            "written")
 
 
-@pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
+@pytest.mark.parametrize("value", [None, "", " \t "], ids=["unset", "empty", "blank"])
 @pytest.mark.parametrize("variable", CONTEXT_VARIABLES)
 def test_inside_ecs_a_missing_run_context_variable_is_invalid_and_writes_nothing(
     database: Database, cli: Any, variable: str, value: str | None,
