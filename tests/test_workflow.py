@@ -81,6 +81,13 @@ def test_permissions_are_empty_at_the_top_and_minimal_for_the_job() -> None:
     assert JOB["permissions"] == {"id-token": "write", "contents": "read", "actions": "read"}
 
 
+def test_only_a_manual_dispatch_starts_it() -> None:
+    """The trust policy names this file on main: a workflow_call trigger would let another
+    workflow of the repository run it (with that caller's inputs) and still match;
+    push, pull_request_target or schedule would run it without anyone asking."""
+    assert list(WORKFLOW[True]) == ["workflow_dispatch"]
+
+
 def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time() -> None:
     assert JOB["environment"] == "${{ inputs.environment }}"
     assert JOB["if"] == "github.ref == 'refs/heads/main'"
