@@ -37,6 +37,53 @@ def test_valid_values_reach_the_container_as_overrides(
     assert world.task().task_definition_arn.endswith(f"task-definition/admin-tasks-staging-{task}:1")
 
 
+def with_every_type(world: World) -> None:
+    """send-invite as a task could declare it with one parameter of each type (the launch
+    settings carry the rules: the launcher has no code for any task)."""
+    task = world.settings["tasks"]["send-invite"]
+    task["steps"] = [["python", "manage.py", "send_invite", "--email={email}", "{dry_run}",
+                      "--days={days}", "--schema={schema}"]]
+    task["parameters"] |= {
+        "days": {"type": "integer", "description": "days", "required": True,
+                 "env": "ADMIN_TASK_PARAM_DAYS", "min": 1, "max": 30},
+        "schema": {"type": "string", "description": "schema", "required": True,
+                   "env": "ADMIN_TASK_PARAM_SCHEMA", "pattern": "[a-z]+", "maxLength": 8}}
+
+
+EVERY_TYPE = {"email": "Ops@Example.com", "dry_run": "--dry-run", "days": "7",
+              "schema": "acme"}
+
+
+def test_one_task_with_a_parameter_of_each_type_passes_each_value(
+        launch: Launcher, world: World) -> None:
+    with_every_type(world)
+    launch.clock.at(1, lambda: world.stop(exit_code=0))
+
+    run = launch("run", "send-invite", *STAGING, *(f"--param={k}={v}" for k, v in EVERY_TYPE.items()))
+
+    assert run.exit_code == 0, run.stderr
+    assert {k: v for k, v in overrides(world).items() if k.startswith("ADMIN_TASK_PARAM_")} == {
+        "ADMIN_TASK_PARAM_EMAIL": "ops@example.com", "ADMIN_TASK_PARAM_DRY_RUN": "--dry-run",
+        "ADMIN_TASK_PARAM_DAYS": "7", "ADMIN_TASK_PARAM_SCHEMA": "acme"}
+
+
+@pytest.mark.parametrize(("name", "value", "rule"), [
+    ("email", "ops@exa mple.com", "parameter email: email contains whitespace"),
+    ("dry_run", "--force", "parameter dry_run must be one of --dry-run"),
+    ("days", "31", "parameter days must be at most 30"),
+    ("schema", "Acme", "parameter schema must match the pattern [a-z]+"),
+])
+def test_in_that_task_each_invalid_value_is_exit_2_and_no_run_task(
+        launch: Launcher, world: World, name: str, value: str, rule: str) -> None:
+    with_every_type(world)
+
+    run = launch("run", "send-invite", *STAGING,
+                 *(f"--param={k}={value if k == name else v}" for k, v in EVERY_TYPE.items()))
+
+    assert run.exit_code == 2 and run.stderr.startswith(f"admin-tasks: {rule}")
+    assert world.clients_made == [] and world.tasks() == []
+
+
 INVALID = {
     "integer below min": ("cleanup-activity-logs", ["days=7"],
                           "parameter days must be at least 30 (how many days of activity logs "
