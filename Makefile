@@ -46,12 +46,14 @@ lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
 	$(BIN)/zizmor --offline .github/workflows
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .github/workflows --framework github_actions --quiet --compact
 
-## pytest: the test suite alone (PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server)
+## pytest: the test suite alone, in two worker processes (each test has its own SQLite file
+## or PostgreSQL schema); PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.test-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-## test: both installs side by side, then lint and pytest side by side (mypy and pytest
-## each keep one core busy for most of a cold run); each one's output is printed whole
+## test: both installs side by side, then lint and pytest side by side (pytest's two
+## workers take the cores lint leaves); each one's output is printed whole
 test:
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.test-installed $(VENV)/checkov/.installed
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
