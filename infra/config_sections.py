@@ -116,6 +116,12 @@ def _reviewers(raw: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]
         if not isinstance(values, list) or not all(
                 isinstance(v, str) and pattern.fullmatch(v) for v in values):
             raise config_error(f"reviewers.{part}", f"is malformed (got {values!r})", fix)
+        # GitHub names are case-insensitive; a name listed twice is one reviewer, not two.
+        folded = [value.casefold() for value in values]
+        twice = sorted({value for value in values if folded.count(value.casefold()) > 1})
+        if twice:
+            raise config_error(f"reviewers.{part}", f"lists {twice} more than once, which "
+                               "counts as one reviewer", "list each reviewer once")
         found.append(tuple(values))
     users, teams = found
     if not 1 <= len(users) + len(teams) <= MAX_REVIEWERS:

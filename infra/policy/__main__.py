@@ -26,19 +26,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from infra.policy.execution_rules import task_role_violations
-from infra.policy.guardrails import GUARDRAILS, Guardrail
+from infra.policy.guardrails import GUARDRAILS, STACK_GUARDRAILS, Guardrail, StackCheck
 from infra.policy.resource_rules import (
     MINIMUM_PRODUCTION_REVIEWERS,
     github_environment_violations,
 )
-from infra.policy.stack_rules import (
-    Finding,
-    StackResource,
-    launcher_role_violations,
-    other_launcher_violations,
-    production_github_violations,
-)
+from infra.policy.stack_rules import Finding, StackResource, production_github_violations
 
 REVIEWERS_SCHEMA = PolicyConfigSchema(properties={"minimumProductionReviewers": {
     "type": "integer", "minimum": 1, "maximum": 6, "default": MINIMUM_PRODUCTION_REVIEWERS}})
@@ -79,24 +72,17 @@ def _resources(args: StackValidationArgs) -> list[StackResource]:
             for resource in args.resources]
 
 
+def _on_resources(check: StackCheck) -> Callable[[StackValidationArgs], list[Finding]]:
+    return lambda args: check(_resources(args))
+
+
 PolicyPack(
     name="admin-tasks-guardrails",
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
         *(_resource_policy(guardrail) for guardrail in GUARDRAILS),
-        _stack_policy("task-role-without-permissions", 4,
-                      "The task role has no policy; the execution role reads only secrets "
-                      "some task definition references.",
-                      lambda args: task_role_violations(_resources(args))),
-        _stack_policy("launcher-role-only-launches", 3,
-                      "Every policy on the environment's GitHub role (inline, RolePolicy, "
-                      "attachment) grants only the launcher's scoped actions; no managed "
-                      "policies.",
-                      lambda args: launcher_role_violations(_resources(args))),
-        _stack_policy("no-other-launcher", 3,
-                      "No role but the environment's GitHub role may run, stop or reach into "
-                      "tasks or pass a role (RolePolicy or inline policy).",
-                      lambda args: other_launcher_violations(_resources(args))),
+        *(_stack_policy(guardrail.name, guardrail.number, guardrail.description,
+                        _on_resources(guardrail.check)) for guardrail in STACK_GUARDRAILS),
         _stack_policy("production-github-environment", 2,
                       "A GitHub environment whose AWS resources are tagged "
                       "admin-tasks:production=true has the production reviewers and no "

@@ -21,9 +21,14 @@ EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "l
                      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
                      "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "kms:Decrypt"}
 # What only the environment's GitHub role may hold: the launcher's actions and the others
-# that start, reach into or reshape tasks.
+# that start, reach into or reshape tasks (a new task definition may name any role and
+# command), or take on another role. The launcher itself holds only LAUNCHER_ACTIONS.
 LAUNCHER_LIKE = LAUNCHER_ACTIONS | {"ecs:StartTask", "ecs:ExecuteCommand", "ecs:CreateService",
-                                    "ecs:UpdateService", "ecs:CreateTaskSet"}
+                                    "ecs:UpdateService", "ecs:CreateTaskSet",
+                                    "ecs:RegisterTaskDefinition", "sts:AssumeRole"}
+# What only the execution role may hold: reading a secret's value (BatchGetSecretValue also
+# needs it, secret by secret). ECS needs nothing else to inject a secret.
+SECRET_READ = {"secretsmanager:GetSecretValue"}
 STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
 TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
@@ -31,6 +36,11 @@ SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 ADMIN_LOG_STREAMS = re.compile(
     r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:/admin-tasks/[a-z0-9-]+:log-stream:\*")
+
+
+def role_name(reference: object) -> str:
+    """A role as a policy or attachment names it: its name, or its ARN (`...:role/path/name`)."""
+    return str(reference or "").rsplit("/", 1)[-1]
 
 
 def document(raw: object) -> dict[str, Any]:

@@ -27,28 +27,51 @@ from tasks.settings import CLUSTER_ARN
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPES = {ROLE_POLICY, "aws:iam/policy:Policy"}
-NAMED_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[^*?]+")
 EXECUTE_COMMAND = "ecs:enable-execute-command"
 REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
 RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
 
 
-def _cluster_condition(statement: Mapping[str, Any]) -> bool:
+def _cluster(statement: Mapping[str, Any]) -> re.Match[str] | None:
     value = ((statement.get("Condition") or {}).get("ArnEquals") or {}).get("ecs:cluster")
-    return isinstance(value, str) and CLUSTER_ARN.fullmatch(value) is not None
+    return CLUSTER_ARN.fullmatch(value) if isinstance(value, str) else None
 
 
-def _launcher_statement(statement: Mapping[str, Any]) -> list[str]:
+def _cluster_condition(statement: Mapping[str, Any]) -> bool:
+    return _cluster(statement) is not None
+
+
+def _passable_roles(policy: Mapping[str, Any], environments: set[str | None]) -> list[str]:
+    """What the launcher may hand ECS: the execution and task roles of the one environment
+    its tag conditions name, in the account of its one cluster (none if either is unclear)."""
+    clusters = {(m["partition"], m["account"]) for s in statements(policy) if (m := _cluster(s))}
+    if len(clusters) != 1 or len(environments) != 1:
+        return []
+    (partition, account), (environment,) = clusters.pop(), environments
+    return [f"arn:{partition}:iam::{account}:role/admin-tasks-{environment}-{kind}"
+            for kind in ("execution", "task")]
+
+
+def _pass_role(statement: Mapping[str, Any], where: str, passable: list[str]) -> list[str]:
+    passed = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
+        "iam:PassedToService")
+    roles = {str(role) for role in as_list(statement.get("Resource"))}
+    # Any other role (a * or ?, another environment's, another account's) would let the
+    # launcher start a task with permissions the stack never gave its admin tasks.
+    if not roles or not roles <= set(passable) or passed != "ecs-tasks.amazonaws.com":
+        return [f"{where}: iam:PassRole needs named roles (no * or ? in the role ARN): only "
+                f"this environment's execution and task roles in its cluster's account "
+                f"({passable or 'none: name one environment and one cluster'}), with "
+                "StringEquals iam:PassedToService = ecs-tasks.amazonaws.com"]
+    return []
+
+
+def _launcher_statement(statement: Mapping[str, Any], passable: list[str]) -> list[str]:
     actions = set(as_list(statement.get("Action")))
     where = f"statement {statement.get('Sid', sorted(actions))}"
     found = _run_task(statement, where) if "ecs:RunTask" in actions else []
     if "iam:PassRole" in actions:
-        passed = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
-            "iam:PassedToService")
-        # Any * or ? would let the launcher hand ECS a role other than the two it needs.
-        if not resources_match(statement, NAMED_ROLE) or passed != "ecs-tasks.amazonaws.com":
-            found.append(f"{where}: iam:PassRole needs named roles (no * or ? in the role ARN) "
-                         "and iam:PassedToService = ecs-tasks.amazonaws.com")
+        found += _pass_role(statement, where, passable)
     if actions & {"ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks"} and \
             not _cluster_condition(statement):
         found.append(f"{where}: describe/list/stop must be scoped with ArnEquals ecs:cluster")
@@ -112,10 +135,11 @@ def launcher_document_violations(policy: Mapping[str, Any]) -> list[str]:
     extra = granted_actions(policy) - LAUNCHER_ACTIONS
     if extra:
         found.append(f"launcher policy grants {sorted(extra)} beyond launching admin tasks")
-    for statement in statements(policy):
-        found += star_resource(statement) + _launcher_statement(statement)
     tagged = {_environment(statement, key) for statement in statements(policy)
               for key in (REQUEST_TAG, RESOURCE_TAG)} - {None}
+    passable = _passable_roles(policy, tagged)
+    for statement in statements(policy):
+        found += star_resource(statement) + _launcher_statement(statement, passable)
     if len(tagged) > 1:
         found.append(f"the launcher's tag conditions name several environments "
                      f"{sorted(map(str, tagged))}; it launches and stops one environment's")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.policy.iam_rules import Props, as_list
+from infra.policy.layout_rules import layout_problems
 
 MINIMUM_PRODUCTION_REVIEWERS = 2
 SECRET_VALUE_FROM = re.compile(
@@ -43,8 +44,10 @@ def tagged_production(props: Props) -> bool:
 
 
 def reviewer_count(props: Props) -> int:
-    return sum(len(as_list(r.get("users"))) + len(as_list(r.get("teams")))
-               for r in as_list(props.get("reviewers")) if isinstance(r, Mapping))
+    """Distinct required reviewers: a user or team listed twice is one reviewer."""
+    reviewers = [r for r in as_list(props.get("reviewers")) if isinstance(r, Mapping)]
+    return sum(len({str(i) for r in reviewers for i in as_list(r.get(kind))})
+               for kind in ("users", "teams"))
 
 
 def production_environment_violations(props: Props, minimum_reviewers: int) -> list[str]:
@@ -90,7 +93,8 @@ def github_environment_violations(resource_type: str, props: Props,
 
 
 def task_definition_violations(resource_type: str, props: Props) -> list[str]:
-    """Guardrail 5: Fargate, awsvpc, secrets via valueFrom, awslogs, read-only, non-root."""
+    """Guardrail 5: Fargate, awsvpc, secrets via valueFrom, awslogs, read-only, non-root,
+    the argv fixed in the entry point."""
     if resource_type != "aws:ecs/taskDefinition:TaskDefinition":
         return []
     found = []
@@ -118,7 +122,7 @@ def _log_environment(container: Mapping[str, Any]) -> str:
 
 
 def _container_problems(container: Mapping[str, Any]) -> list[str]:
-    problems = []
+    problems = layout_problems(container)
     for variable in as_list(container.get("environment")):
         name, value = str(variable.get("name", "")), str(variable.get("value", ""))
         if SECRETISH_NAME.search(name) or CREDENTIAL_IN_URL.search(value):

@@ -18,6 +18,7 @@ from infra.policy.iam_rules import (
     document,
     granted_among,
     is_github_role,
+    role_name,
 )
 from infra.policy.permission_rules import ROLE_POLICY, launcher_document_violations
 from infra.policy.resource_rules import (
@@ -44,11 +45,6 @@ class Finding(NamedTuple):
     message: str
 
 
-def _role_name(reference: object) -> str:
-    """A role as `RolePolicy.role` names it: its name, or its ARN (`...:role/path/name`)."""
-    return str(reference or "").rsplit("/", 1)[-1]
-
-
 def launcher_role_violations(resources: Resources) -> list[Finding]:
     """Guardrail 3 (stack-wide): every policy on the environment's GitHub role, however it
     is attached, grants only the launcher's scoped actions; managed policies are refused."""
@@ -58,7 +54,7 @@ def launcher_role_violations(resources: Resources) -> list[Finding]:
 
 
 def _launcher_roles(resources: Resources) -> set[str]:
-    return {_role_name(props.get("name")) for resource_type, props, _ in resources
+    return {role_name(props.get("name")) for resource_type, props, _ in resources
             if resource_type == ROLE and is_github_role(props)}
 
 
@@ -70,11 +66,11 @@ def other_launcher_violations(resources: Resources) -> list[Finding]:
     launchers = _launcher_roles(resources)
     found = []
     for resource_type, props, urn in resources:
-        if resource_type == ROLE and _role_name(props.get("name")) not in launchers:
+        if resource_type == ROLE and role_name(props.get("name")) not in launchers:
             granted = [(str(props.get("name") or "(unnamed)"), inline.get("policy"))
                        for inline in as_list(props.get("inlinePolicies"))
                        if isinstance(inline, Mapping)]
-        elif resource_type == ROLE_POLICY and _role_name(props.get("role")) not in launchers:
+        elif resource_type == ROLE_POLICY and role_name(props.get("role")) not in launchers:
             granted = [(str(props.get("role")), props.get("policy"))]
         else:
             continue
@@ -87,17 +83,17 @@ def other_launcher_violations(resources: Resources) -> list[Finding]:
 
 
 def _on_launcher_role(resource_type: str, props: Props, launchers: set[str]) -> list[str]:
-    if resource_type == ROLE and _role_name(props.get("name")) in launchers:
-        return _role_own_policies(_role_name(props.get("name")), props)
-    if resource_type == ROLE_POLICY and _role_name(props.get("role")) in launchers:
+    if resource_type == ROLE and role_name(props.get("name")) in launchers:
+        return _role_own_policies(role_name(props.get("name")), props)
+    if resource_type == ROLE_POLICY and role_name(props.get("role")) in launchers:
         where = f"inline policy {props.get('name') or '(unnamed)'} on {props.get('role')}"
         return [f"{where}: {problem}" for problem in
                 launcher_document_violations(document(props.get("policy") or "{}"))]
-    if resource_type == ROLE_POLICY_ATTACHMENT and _role_name(props.get("role")) in launchers:
+    if resource_type == ROLE_POLICY_ATTACHMENT and role_name(props.get("role")) in launchers:
         return [_managed(props.get("role"), props.get("policyArn"))]
     if resource_type == POLICY_ATTACHMENT:
         return [_managed(role, props.get("policyArn"))
-                for role in as_list(props.get("roles")) if _role_name(role) in launchers]
+                for role in as_list(props.get("roles")) if role_name(role) in launchers]
     return []
 
 

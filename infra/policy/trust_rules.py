@@ -29,6 +29,8 @@ IMMUTABLE_SUBJECT = re.compile(
 ADMIN_JOB_WORKFLOW_REF = re.compile(
     rf"{_OWNER}/{_REPOSITORY}/\.github/workflows/admin-task\.yml@refs/heads/main")
 ECS_TASKS = "ecs-tasks.amazonaws.com"
+SOURCE_ACCOUNT = "aws:SourceAccount"
+ACCOUNT_ID = re.compile(r"\d{12}")
 AUDIENCE, SUBJECT, WORKFLOW, REPOSITORY = (
     f"{OIDC_HOST}:{claim}" for claim in ("aud", "sub", "job_workflow_ref", "repository_id"))
 
@@ -69,8 +71,8 @@ def trust_violations(resource_type: str, props: Props) -> list[str]:
 
 
 def _task_role_trust(role: str, policy: Mapping[str, Any]) -> list[str]:
-    """Every other role of the stack is an execution or task role: ECS tasks assume it,
-    nobody else (an account root would let any principal of that account with
+    """Every other role of the stack is an execution or task role: ECS tasks of this account
+    assume it, nobody else (an account root would let any principal of that account with
     sts:AssumeRole in, and with it whatever the role may launch or read)."""
     found = []
     for index, statement in enumerate(statements(policy)):
@@ -85,7 +87,25 @@ def _task_role_trust(role: str, policy: Mapping[str, Any]) -> list[str]:
                          f"{principal_text(principal)} assume it; a role of this stack trusts "
                          "only GitHub's OIDC provider (the environment's GitHub role) or "
                          f"{ECS_TASKS} (the execution and task roles)")
+        elif _account(statement) is None:
+            found.append(f"statement {statement.get('Sid', index)} of role {role} lets ECS "
+                         "tasks of any account assume it (confused deputy); add Condition "
+                         f"StringEquals {SOURCE_ACCOUNT} = this stack's account id")
     return found
+
+
+def _account(statement: Mapping[str, Any]) -> str | None:
+    accounts = conditions(statement, "StringEquals", SOURCE_ACCOUNT)
+    return accounts[0] if len(accounts) == 1 and ACCOUNT_ID.fullmatch(accounts[0]) else None
+
+
+def source_account(props: Props) -> str | None:
+    """The one account whose ECS tasks a role's trust policy lets in (aws:SourceAccount of
+    every Allow statement), or None when it names none, several or a malformed one."""
+    allows = [s for s in statements(document(props.get("assumeRolePolicy") or "{}"))
+              if s.get("Effect") != "Deny"]
+    accounts = {_account(statement) for statement in allows}
+    return accounts.pop() if len(accounts) == 1 else None
 
 
 def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:

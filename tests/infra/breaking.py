@@ -63,7 +63,7 @@ def prod_tagged(resource: Registered) -> Registered:
     return tagged
 
 
-def set_path(path: tuple[str, ...], value: Any) -> Edit:
+def set_path(path: tuple[str | int, ...], value: Any) -> Edit:
     def edit(target: dict[str, Any]) -> None:
         for key in path[:-1]:
             target = target[key]

@@ -23,6 +23,7 @@ GITHUB_IDS = {"getUser": "4100{n}", "getTeam": "7700{n}"}
 # Realistic ARN shapes, so the guardrail checks see what AWS would return.
 ARNS = {
     "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:iam/policy:Policy": "arn:aws:iam::{account}:policy/{name}",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
     "aws:secretsmanager/secret:Secret":

@@ -27,7 +27,8 @@ DATABASE_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:admin-task
 ROLE = "aws:iam/role:Role"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 ECS_TRUST = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-             "Action": "sts:AssumeRole"}
+             "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}
 
 
 def document(*statements: dict[str, Any]) -> str:

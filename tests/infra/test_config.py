@@ -40,6 +40,13 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
                              ("admin-tasks:reviewers", "1 to 6 reviewers")),
     "too few reviewers in prod": ("prod", _set("reviewers", {"users": ["alice-ops"]}),
                                   ("admin-tasks:reviewers", "fewer than the 2")),
+    "one reviewer listed twice in prod": ("prod", _set("reviewers", {"users": [
+        "alice-ops", "alice-ops"]}), ("admin-tasks:reviewers.users", "more than once")),
+    "one reviewer listed twice, in two cases": ("prod", _set("reviewers", {"users": [
+        "alice-ops", "Alice-Ops"], "teams": ["platform-oncall"]}),
+        ("admin-tasks:reviewers.users", "list each reviewer once")),
+    "one team listed twice": ("staging", _set("reviewers", {"teams": [
+        "platform-oncall", "platform-oncall"]}), ("admin-tasks:reviewers.teams",)),
     "admin bypass in prod": ("prod", _set("canAdminsBypass", True),
                              ("admin-tasks:canAdminsBypass", "must not skip")),
     "upper-case environment": ("staging", _set("environment", "Staging"),

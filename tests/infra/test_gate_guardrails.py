@@ -6,6 +6,8 @@ and expects the policy pack's own rule to report it (failures name the resource'
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ ADMIN_WORKFLOW = "acme-corp/billing-platform/.github/workflows/admin-task.yml@re
 RUN, STOP = "RunAdminTasksInCluster", "StopAdminTasksInCluster"
 EXEC, REQUEST_TAG = "ecs:enable-execute-command", "aws:RequestTag/admin-tasks:environment"
 RESOURCE_TAG = "aws:ResourceTag/admin-tasks:environment"
+PASS_ROLES, PASS = "PassAdminTaskRolesToEcs", "only this environment's execution and task roles"
 
 
 def _sub(document: dict[str, Any]) -> list[str]:
@@ -54,6 +57,12 @@ def _untag(key: str) -> Edit:
 
 def _tag(key: str, value: Any) -> Edit:
     return lambda statement: statement["Condition"]["StringEquals"].__setitem__(key, value)
+
+
+def _roles(change: Callable[[str], str]) -> Edit:
+    """The PassRole statement with each role ARN changed."""
+    return lambda statement: statement.__setitem__(
+        "Resource", [change(arn) for arn in statement["Resource"]])
 
 
 BROKEN: Cases = {
@@ -127,6 +136,19 @@ BROKEN: Cases = {
     "launcher: stop another environment's tasks": (3, "several environments", lambda run:
                                                    _launcher(run, STOP, _tag(RESOURCE_TAG,
                                                                              "sandbox"))),
+    "launcher: PassRole on the GitHub role itself": (3, PASS, lambda run: _launcher(
+        run, PASS_ROLES, _roles(lambda arn: arn.replace("-execution", "-github")))),
+    "launcher: PassRole on another environment's roles": (3, PASS, lambda run: _launcher(
+        run, PASS_ROLES, _roles(lambda arn: arn.replace(
+            f"-{run.outputs['githubEnvironment']}-", "-sandbox-")))),
+    "launcher: PassRole on its roles in another account": (3, PASS, lambda run: _launcher(
+        run, PASS_ROLES, _roles(lambda arn: re.sub(r"::\d{12}:", "::999999999999:", arn)))),
+    "launcher: PassRole on one more named role": (3, PASS, lambda run: _launcher(
+        run, PASS_ROLES, lambda s: s["Resource"].append(
+            s["Resource"][0].rsplit("/", 1)[0] + "/app-task"))),
+    "launcher: PassRole to ECS or Lambda": (3, "iam:PassedToService", lambda run: _launcher(
+        run, PASS_ROLES, _tag("iam:PassedToService", ["ecs-tasks.amazonaws.com",
+                                                     "lambda.amazonaws.com"]))),
     "launcher: star action": (3, "wildcard action", lambda run: edit_policy(
         policy_with(run, "ecs:RunTask"), "policy",
         lambda d: d["Statement"][0].__setitem__("Action", "ecs:*"))),

@@ -61,6 +61,14 @@ BROKEN: Cases = {
     "environment: admin bypass in prod": (2, "can_admins_bypass", lambda run: Registered(
         ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
                                     "canAdminsBypass": True})),
+    "environment: one reviewer listed twice in prod": (2, "has 1 required reviewer(s)",
+                                                       lambda run: Registered(
+        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
+                                    "reviewers": [{"users": [42, 42], "teams": []}]})),
+    "environment: one reviewer in two entries in prod": (2, "has 1 required reviewer(s)",
+                                                         lambda run: Registered(
+        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
+                                    "reviewers": [{"users": [42]}, {"users": ["42"]}]})),
     "environment: self review": (2, "prevent_self_review", lambda run: Registered(
         ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs,
                                     "preventSelfReview": False})),

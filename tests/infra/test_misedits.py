@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from infra.policy.execution_rules import task_role_violations
-from infra.policy.guardrails import violations
+from infra.policy.guardrails import stack_violations, violations
 from infra.policy.stack_rules import (
     StackResource,
-    launcher_role_violations,
     other_launcher_violations,
     production_github_violations,
 )
+from tests.infra.access_misedits import ACCESS_MISEDITS
 from tests.infra.breaking import (
     ROLE,
     ROLE_POLICY,
@@ -60,15 +59,19 @@ def pack_findings(run: StackRun) -> dict[str, list[str]]:
         for guardrail, message in violations(resource.type, resource.inputs):
             found[resource.urn].append(f"{guardrail.name}: {message}")
     stack: list[StackResource] = [(r.type, r.inputs, r.urn) for r in run.resources]
-    for finding in [*task_role_violations(stack), *launcher_role_violations(stack),
-                    *other_launcher_violations(stack), *production_github_violations(stack, 2)]:
+    for stack_guardrail, finding in stack_violations(stack):
+        found[finding.urn].append(f"{stack_guardrail.name}: {finding.message}")
+    for finding in production_github_violations(stack, 2):
         found[finding.urn].append(finding.message)
     return found
 
 
-@pytest.mark.parametrize("case", sorted(MISEDITS))
+ALL_MISEDITS = MISEDITS | ACCESS_MISEDITS
+
+
+@pytest.mark.parametrize("case", sorted(ALL_MISEDITS))
 def test_a_misedit_registered_with_the_stack_is_reported_against_it(case: str) -> None:
-    misedit = MISEDITS[case]
+    misedit = ALL_MISEDITS[case]
     run = run_stack(stack_config("staging"), "staging", extra=misedit.register)
     found = pack_findings(run)
     added = {r.name: r.urn for r in run.resources if r.name in misedit.expected}
@@ -80,8 +83,12 @@ def test_a_misedit_registered_with_the_stack_is_reported_against_it(case: str) -
     assert set(found) <= set(added.values()), {urn: found[urn] for urn in found}
 
 
+def _ecs_role(run: StackRun, suffix: str) -> Registered:
+    return next(r for r in run.of_type(ROLE) if r.inputs["name"].endswith(suffix))
+
+
 def _task_role(run: StackRun) -> Registered:
-    return next(r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-task"))
+    return _ecs_role(run, "-task")
 
 
 def _user(user: str) -> Callable[[StackRun], Registered]:
@@ -105,6 +112,16 @@ TRUST_AND_LAUNCH: Cases = {
     "task role also trusting Lambda": (1, "lambda.amazonaws.com", lambda run: edit_policy(
         _task_role(run), "assumeRolePolicy", lambda d: d["Statement"][0]["Principal"]
         .__setitem__("Service", ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]))),
+    "execution role trusting ECS tasks of any account": (1, "confused deputy", lambda run: (
+        edit_policy(_ecs_role(run, "-execution"), "assumeRolePolicy",
+                    lambda d: d["Statement"][0].pop("Condition")))),
+    "task role trusting ECS tasks of two accounts": (1, "confused deputy", lambda run: (
+        edit_policy(_ecs_role(run, "-task"), "assumeRolePolicy", set_path((
+            "Statement", 0, "Condition", "StringEquals", "aws:SourceAccount"), [
+                ACCOUNT, "999999999999"])))),
+    "task role trusting ECS tasks of accounts like *": (1, "confused deputy", lambda run: (
+        edit_policy(_ecs_role(run, "-task"), "assumeRolePolicy", set_path((
+            "Statement", 0, "Condition"), {"StringLike": {"aws:SourceAccount": "*"}})))),
     "PassRole on every role": (3, "no * or ?", _pass(f"arn:aws:iam::{ACCOUNT}:role/*")),
     "PassRole on admin-*": (3, "no * or ?", _pass(f"arn:aws:iam::{ACCOUNT}:role/admin-*")),
     "PassRole with ?": (3, "no * or ?", _pass(
@@ -152,8 +169,11 @@ SECRETS: Cases = {
             **run.of_type("aws:secretsmanager/secret:Secret")[0].inputs,
             "policy": document({"Effect": "Allow", "Principal": {"AWS": "*"},
                                 "Action": "secretsmanager:GetSecretValue", "Resource": "*"})})),
+    # Spelled out, not read from GITHUB_SECRETS: dropping a type from the rule fails a case.
     **{f"GitHub {kind}": (6, "GitHub secret AWS_ACCESS_KEY_ID", github_secret(kind))
-       for kind in ("ActionsEnvironmentSecret", "ActionsSecret", "ActionsOrganizationSecret")},
+       for kind in ("ActionsEnvironmentSecret", "ActionsSecret", "ActionsOrganizationSecret",
+                    "DependabotSecret", "DependabotOrganizationSecret", "CodespacesSecret",
+                    "CodespacesOrganizationSecret", "CodespacesUserSecret")},
 }
 ROOT_USERS: Cases = {
     f"container user {user!r}": (5, "non-root", _user(user))

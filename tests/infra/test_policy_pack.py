@@ -16,7 +16,8 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from infra.policy.guardrails import GUARDRAILS
+from infra.policy.guardrails import GUARDRAILS, STACK_GUARDRAILS
+from tests.infra.access_misedits import ACCESS_MISEDITS
 from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
 from tests.infra.misedits import root_trusting_launcher
 
@@ -45,9 +46,10 @@ def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
 def test_the_pack_declares_every_guardrail(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     names = {policy.name for policy in info.policies}
-    assert {guardrail.name for guardrail in GUARDRAILS} <= names
+    assert {guardrail.name for guardrail in (*GUARDRAILS, *STACK_GUARDRAILS)} <= names
     assert {"task-role-without-permissions", "launcher-role-only-launches",
-            "no-other-launcher", "production-github-environment"} <= names
+            "no-other-launcher", "no-user-or-group-launcher", "secret-readers",
+            "production-github-environment"} <= names
 
 
 def test_the_pack_blocks_a_short_prod_retention(
@@ -105,6 +107,17 @@ def test_the_pack_blocks_a_role_trusting_the_account_root_that_may_launch(
     stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=_resources(run)))
     assert [(d.policyName, d.urn) for d in stack.diagnostics] == [
         ("no-other-launcher", policy.urn)]
+
+
+def test_the_pack_blocks_a_secret_shared_with_another_accounts_execution_role(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """A stack policy: only the whole stack tells this stack's execution role's account."""
+    misedit = ACCESS_MISEDITS["the database secret is shared with an execution role of the "
+                              "same name in another account"]
+    run = run_stack(stack_config("staging"), "staging", extra=misedit.register)
+    shared = next(r for r in run.resources if r.name == "share-database")
+    stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=_resources(run)))
+    assert [(d.policyName, d.urn) for d in stack.diagnostics] == [("secret-readers", shared.urn)]
 
 
 def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,

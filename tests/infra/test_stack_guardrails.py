@@ -190,6 +190,10 @@ def test_its_github_environment_is_checked_as_production(live_run: StackRun) -> 
     found = _messages(production_github_violations(resources, 2), environment)
     assert any("needs at least 2" in message for message in found), (environment, found)
     assert any("can_admins_bypass" in message for message in found), (environment, found)
+    twice = [(type_, {**props, "reviewers": [{"users": [41001, 41001], "teams": []}]}
+              if type_ == ENVIRONMENT else props, urn) for type_, props, urn in resources]
+    found = _messages(production_github_violations(twice, 2), environment)
+    assert any("has 1 required reviewer(s)" in message for message in found), found
     untagged = [(type_, {k: v for k, v in props.items() if k != "tags"}, urn)
                 for type_, props, urn in resources]
     assert production_github_violations(untagged, 2) == []  # no tag: the name rule

@@ -1,0 +1,93 @@
+"""Guardrail 5's layout: the task definition fixes what its container runs. The whole argv
+is the entry point (RunTask can override `command`, never `entryPoint`), the tasks image's
+interpreter runs with -I, the application's shell with -p, and no plain variable changes
+what the interpreter or the loader loads. Each case breaks one of the program's own
+definitions (tests/infra/test_stack.py shows the layout it builds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.infra.breaking import TASK_DEFINITION, Cases, assert_reported, edit_containers
+from tests.infra.harness import Registered, StackRun
+
+Container = dict[str, Any]
+
+
+def _definition(run: StackRun, task: str) -> Registered:
+    family = f"admin-tasks-{run.outputs['githubEnvironment']}-{task}"
+    return next(r for r in run.of_type(TASK_DEFINITION) if r.inputs["family"] == family)
+
+
+def _tasks_image(edit: Callable[[Container], object]) -> Callable[[StackRun], Registered]:
+    return lambda run: edit_containers(_definition(run, "seed-admin"), edit)
+
+
+def _app_image(edit: Callable[[Container], object]) -> Callable[[StackRun], Registered]:
+    return lambda run: edit_containers(_definition(run, "migrate"), edit)
+
+
+def _split(at: int) -> Callable[[Container], None]:
+    """Move the entry point's arguments from `at` on into the overridable command."""
+    def edit(container: Container) -> None:
+        argv = container["entryPoint"]
+        container["entryPoint"], container["command"] = argv[:at], argv[at:]
+    return edit
+
+
+def _variable(name: str, value: str) -> Callable[[Container], None]:
+    return lambda container: container["environment"].append({"name": name, "value": value})
+
+
+def _entry(change: Callable[[list[str]], list[str]]) -> Callable[[Container], None]:
+    return lambda container: container.__setitem__("entryPoint", change(container["entryPoint"]))
+
+
+WHOLE_ARGV, OVERRIDABLE = "must be the whole argv", "command must be empty"
+LOADS = "changes what the interpreter or the dynamic loader loads"
+BROKEN: Cases = {
+    "tasks image: the argv in command": (5, OVERRIDABLE, _tasks_image(_split(0))),
+    "tasks image: no entry point": (5, WHOLE_ARGV, _tasks_image(_split(0))),
+    "tasks image: the task name in command": (5, WHOLE_ARGV, _tasks_image(_split(4))),
+    "tasks image: interpreter without -I": (5, WHOLE_ARGV, _tasks_image(_entry(
+        lambda argv: [argv[0], *argv[2:]]))),
+    "tasks image: -E instead of -I": (5, WHOLE_ARGV, _tasks_image(_entry(
+        lambda argv: [argv[0], "-E", *argv[2:]]))),
+    "tasks image: another module": (5, WHOLE_ARGV, _tasks_image(_entry(
+        lambda argv: [*argv[:3], "code", *argv[4:]]))),
+    "tasks image: a command appended": (5, OVERRIDABLE, _tasks_image(
+        lambda container: container.__setitem__("command", ["--force"]))),
+    "tasks image: PYTHONPATH": (5, f"PYTHONPATH {LOADS}", _tasks_image(_variable(
+        "PYTHONPATH", "/tmp"))),
+    "tasks image: PYTHONWARNINGS": (5, f"PYTHONWARNINGS {LOADS}", _tasks_image(_variable(
+        "PYTHONWARNINGS", "ignore::antigravity.X"))),
+    "tasks image: LD_PRELOAD": (5, f"LD_PRELOAD {LOADS}", _tasks_image(_variable(
+        "LD_PRELOAD", "/tmp/x.so"))),
+    "app image: the script in command": (5, OVERRIDABLE, _app_image(_split(3))),
+    "app image: shell without -p": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [argv[0], *argv[2:]]))),
+    "app image: bash instead of sh -p": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: ["/bin/bash", *argv[1:]]))),
+    "app image: no $0, so an appended argument becomes it": (5, WHOLE_ARGV, _app_image(
+        _entry(lambda argv: argv[:4]))),
+    "app image: $0 is not admin-tasks": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [*argv[:4], "--settings=test"]))),
+    "app image: LD_LIBRARY_PATH": (5, f"LD_LIBRARY_PATH {LOADS}", _app_image(_variable(
+        "LD_LIBRARY_PATH", "/tmp"))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_layout_is_reported(stack_run: StackRun, case: str) -> None:
+    assert_reported(BROKEN, stack_run, case)
+
+
+def test_the_program_builds_both_forms(stack_run: StackRun) -> None:
+    """The cases above are meaningful only if both forms exist in both stacks."""
+    tasks, app = (_definition(stack_run, task) for task in ("seed-admin", "migrate"))
+    assert '"python", "-I"' in tasks.inputs["containerDefinitions"], tasks.urn
+    assert '"/bin/sh", "-p", "-c"' in app.inputs["containerDefinitions"], app.urn
