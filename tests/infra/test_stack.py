@@ -15,7 +15,7 @@ from infra.policy.resource_rules import CREDENTIAL_IN_URL
 from tasks.app_tasks import parse_app_tasks
 from tasks.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.settings import parse_settings
-from tests.infra.harness import ROOT, StackRun, stack_config
+from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -204,3 +204,24 @@ def test_yaml_values_and_runtime_strings_parse_alike(stack: str) -> None:
 
     config = stack_config(stack)
     assert parse_config(config, stack) == parse_config(as_runtime_strings(config), stack)
+
+
+@pytest.mark.parametrize(("secrets", "expected"), [
+    (None, {"DATABASE_URL"}),
+    ([], set()),
+    (["django-superuser"], {"DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_EMAIL",
+                            "DJANGO_SUPERUSER_PASSWORD"}),
+    (["database", "django-superuser"], {"DATABASE_URL", "DJANGO_SUPERUSER_USERNAME",
+                                        "DJANGO_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_PASSWORD"}),
+], ids=["default", "none", "superuser only", "both"])
+def test_an_application_task_receives_exactly_the_secrets_it_declares(
+        secrets: list[str] | None, expected: set[str]) -> None:
+    config = stack_config("staging")
+    declaration = {"description": "print the time", "command": ["date"]}
+    if secrets is not None:
+        declaration["secrets"] = secrets
+    config["admin-tasks:appTasks"] = {**config["admin-tasks:appTasks"], "clock": declaration}
+
+    container = _containers(run_stack(config))["admin-tasks-staging-clock"]
+
+    assert {secret["name"] for secret in container.get("secrets", [])} == expected
