@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -36,13 +37,17 @@ class ArgumentParser(argparse.ArgumentParser):
     #: arguments from the top-level parser, so the help pointer names the command here.
     command: str | None = None
     commands: tuple[str, ...] = ()
+    #: What the operator typed that may be a secret (set before parsing, for every parser
+    #: of the run): argparse quotes values in its messages; they are never echoed.
+    typed: tuple[str, ...] = ()
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:  # named, never echoed: a mistyped value may be a password
-            options = [extra.split("=", 1)[0] for extra in extras if extra.startswith("-")]
-            values = len(extras) - len(options) + sum("=" in e for e in extras if e.startswith("-"))
+            options = [e.split("=", 1)[0] for e in extras if _OPTION.fullmatch(e.split("=", 1)[0])]
+            values = len(extras) - len(options) + sum(
+                "=" in e for e in extras if _OPTION.fullmatch(e.split("=", 1)[0]))
             listed = ", ".join(options)
             if values:
                 count = "1 value" if values == 1 else f"{values} values"
@@ -55,7 +60,34 @@ class ArgumentParser(argparse.ArgumentParser):
                 if message.startswith("unrecognized arguments: --") and self.command == "run"
                 else "")
         prog = f"{self.prog} {self.command}" if self.command else self.prog
-        raise InvalidInput(f"{message}{hint} (see `{prog} --help`)")
+        raise InvalidInput(f"{_redacted(message, self.typed)}{hint} (see `{prog} --help`)")
+
+
+#: An option's name as an operator types it (never a value): --email, --param, or --.
+_OPTION = re.compile(r"--(?:[a-z][a-z0-9-]*)?", re.ASCII)
+
+
+def typed_values(argv: Sequence[str], commands: Sequence[str]) -> tuple[str, ...]:
+    """Every argument that is not an option's name or a command: values, and options of an
+    unexpected shape (``-ehunter2``), whose text may be a password."""
+    found = []
+    for argument in argv:
+        name, equals, value = argument.partition("=")
+        if _OPTION.fullmatch(name):
+            found += [value] if equals else []
+        elif argument not in commands:
+            found.append(argument)
+    return tuple(sorted(filter(None, found), key=len, reverse=True))
+
+
+def _redacted(message: str, typed: Sequence[str]) -> str:
+    """argparse quotes what it read ('hunter2', or part of it: 'unter2' of -hunter2), and
+    echoes an ambiguous option whole: none of it is shown."""
+    message = re.sub(r"'([^']*)'", lambda quoted: "'…'" if quoted.group(1) and any(
+        quoted.group(1) in value for value in typed) else quoted.group(0), message)
+    for value in typed:  # longest first
+        message = message.replace(value, "…") if len(value) >= 4 else message
+    return message
 
 
 def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
@@ -125,6 +157,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         _refuse_command_override(argv, environ)
         parser = build_parser()
         parser.command = argv[0] if argv and argv[0] in parser.commands else None
+        ArgumentParser.typed = typed_values(argv[1:], parser.commands)  # [0]: the command
         args = parser.parse_args(argv)
         if getattr(args, "writes", False):
             preview = args.preview = preview_mode(args.preview, environ)

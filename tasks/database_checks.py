@@ -14,6 +14,8 @@ from sqlalchemy.engine import URL
 
 from tasks.errors import InvalidInput
 
+#: A libpq connection keyword (sslmode, application_name, options, ...).
+_QUERY_KEY = re.compile(r"[a-z][a-z_]{0,63}", re.ASCII)
 #: One dot-separated label of a host name, as getaddrinfo accepts it.
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)", re.ASCII)
 
@@ -55,6 +57,11 @@ def check_connection_settings(url: URL) -> None:
     """A NUL anywhere ends libpq's conninfo string there: every later setting (port,
     sslmode, require_auth) would silently be dropped. Then SQLAlchemy's own reading of
     the host and port parameters, as the connection will make it."""
+    odd_keys = [key for key in url.query if not _QUERY_KEY.fullmatch(key)]
+    if odd_keys:  # a key is written into the conninfo as is: "a sslmode=disable" would inject
+        raise InvalidInput("DATABASE_URL has a query parameter whose name is not a libpq "
+                           "keyword (lower-case letters and _ only): remove it (no part of the "
+                           "URL is shown here)")
     parts = [url.username, url.password, url.host, url.database,
              *(value for values in url.query.values()
                for value in (values if isinstance(values, tuple) else (values,)))]

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from tests.conftest import LAUNCHED, PROJECT_ROOT, Database, run_process
 
 CLOSED_PORT = {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": "1", "DATABASE_USER": "seeder"}
+KEY = ("DATABASE_URL has a query parameter whose name is not a libpq keyword (lower-case "
+       "letters and _ only): remove it (no part of the URL is shown here)")
 NUL = ("DATABASE_URL holds a NUL character (%00), where libpq would cut the connection "
        "settings short: remove it (no part of the URL is shown here)")
 HOST = (" is not a host name, IP address or socket directory: each dot-separated part of a "
@@ -161,6 +163,12 @@ def test_the_default_sslmode_needs_tls_and_says_how_to_reach_a_local_server(
     ({"DATABASE_URL": "postgresql://seeder:hunter%002@127.0.0.1:1/app"}, NUL),
     ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/a%00pp"}, NUL),
     ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?application_name=x%00"}, NUL),
+    # A query key is written into libpq's conninfo as is: a NUL or a space in it would cut
+    # or inject settings (require_auth dropped, sslmode replaced).
+    ({"DATABASE_URL": "postgresql://seeder:pw@127.0.0.1:1/app?application_name%3Da%00=1"}, KEY),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?sslmode=require&application_name"
+                      "%3Da%20sslmode%3Ddisable=1"}, KEY),
+    ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?sslmode%00=disable"}, KEY),
     ({"DATABASE_URL": "postgresql://seeder@127.0.0.1:1/app?port=abc"},
      "DATABASE_URL's host and port parameters cannot be read: use one host:port, or "
      "host=H:PORT query parameters with numeric ports (no part of the URL is shown here)"),

@@ -157,12 +157,20 @@ def test_passwords_djangos_validators_reject_are_refused(
 
 
 def test_the_password_is_never_a_flag(sqlite_database: Database, cli: Any) -> None:
-    for argv in (["--password", PASSWORD], [f"--password={PASSWORD}"], [PASSWORD]):
+    for argv in (["--password", PASSWORD], [f"--password={PASSWORD}"], [PASSWORD],
+                 [f"-e{PASSWORD}"]):
         run = cli(["seed-superuser", *argv], superuser_env(sqlite_database))
         assert run.code == 2 and run.result["error"].startswith("unrecognized arguments: ")
         assert "1 value (not shown: a value may be a secret)" in run.result["error"]
         assert PASSWORD not in run.stdout + run.stderr
         assert "see `python -m tasks seed-superuser --help`" in run.stderr
+    # argparse's own messages quote what they read: a part of it, or an ambiguous option
+    for argv in ([f"-h{PASSWORD}"], ["run", "seed-admin", "--reason", "r",
+                                     f"--par=PASSWORD={PASSWORD}"]):
+        run = cli(argv if argv[0] == "run" else ["seed-superuser", *argv],
+                  superuser_env(sqlite_database))
+        assert run.code == 2, run.stderr
+        assert PASSWORD[1:] not in run.stdout + run.stderr and "…" in run.stderr
     env = superuser_env(sqlite_database)
     del env["DJANGO_SUPERUSER_PASSWORD"]
     run = cli(["seed-superuser"], env)

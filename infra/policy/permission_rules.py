@@ -37,6 +37,11 @@ def _cluster(statement: Mapping[str, Any]) -> re.Match[str] | None:
     return CLUSTER_ARN.fullmatch(value) if isinstance(value, str) else None
 
 
+def cluster_accounts(policy: Mapping[str, Any]) -> set[str]:
+    """The accounts of the clusters a policy's ecs:cluster conditions name."""
+    return {m["account"] for s in statements(policy) if (m := _cluster(s))}
+
+
 def _cluster_condition(statement: Mapping[str, Any]) -> bool:
     return _cluster(statement) is not None
 

@@ -15,6 +15,7 @@ from infra.policy.iam_rules import (
     principal_text,
     statements,
 )
+from infra.policy.permission_rules import ROLE_POLICY, cluster_accounts
 from infra.policy.resource_rules import CREDENTIAL_IN_URL, SECRETISH_NAME
 from infra.policy.stack_rules import ROLE, Finding, Resources
 from infra.policy.trust_rules import source_account
@@ -104,7 +105,8 @@ def secret_reader_violations(resources: Resources) -> list[Finding]:
     reader = _execution_role(resources)
     expected = (f"arn:aws:iam::{reader[0]}:role/{reader[1]}" if reader else
                 "the pack cannot tell which: the stack needs exactly one role "
-                "admin-tasks-<env>-execution, whose trust policy names its aws:SourceAccount")
+                "admin-tasks-<env>-execution, whose trust policy's aws:SourceAccount is the "
+                "account of the launcher's cluster")
     found = []
     for resource_type, props, urn in resources:
         if resource_type not in WITH_RESOURCE_POLICY or not props.get("policy"):
@@ -123,12 +125,17 @@ def secret_reader_violations(resources: Resources) -> list[Finding]:
 
 def _execution_role(resources: Resources) -> tuple[str, str] | None:
     """(account, name) of the stack's execution role: the one role named like it, in the
-    account its ECS trust is confined to (guardrail 1 demands aws:SourceAccount)."""
+    account its ECS trust is confined to (guardrail 1 demands aws:SourceAccount), which is
+    the account of the launcher's cluster."""
     roles = [(source_account(props), str(props.get("name"))) for resource_type, props, _
              in resources if resource_type == ROLE
              and EXECUTION_ROLE_NAME.fullmatch(str(props.get("name") or ""))]
     account, name = roles[0] if len(roles) == 1 else (None, "")
-    return (account, name) if account else None
+    # ...and that account must be the stack's: the one of the cluster the launcher runs in.
+    clusters = set().union(*(cluster_accounts(document(props.get("policy") or "{}"))
+                             for resource_type, props, _ in resources
+                             if resource_type == ROLE_POLICY))
+    return (account, name) if account and clusters == {account} else None
 
 
 def _is_role(arn: str, role: tuple[str, str] | None) -> bool:

@@ -28,7 +28,8 @@ TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 1 << 20
 #: GitHub's owner/name as the runner sets it (GITHUB_RUN_ID is checked with the run
 #: context, before this): nothing else goes into the URL.
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_REPOSITORY = re.compile(r"(?!\.\.?/)[A-Za-z0-9_.-]{1,100}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
+                         re.ASCII)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -80,6 +81,9 @@ def _api_base(value: str) -> str:
         parts.port  # noqa: B018 -- raises ValueError on a malformed port
     except ValueError:
         raise ApprovalsUnreadable(f"{failed} a URL; nothing was started") from None
+    if parts.username is not None or parts.password is not None:
+        raise ApprovalsUnreadable(f"{failed} GitHub's API: it holds a user name or password; "
+                                  "nothing was started")
     if parts.scheme == "http" and _is_loopback(host):
         return value.rstrip("/")
     if parts.scheme != "https" or not host or parts.query or parts.fragment:

@@ -58,7 +58,8 @@ def test_the_stacks_own_execution_role_may_be_a_secrets_reader(stack_run: StackR
     assert secret_reader_violations(resources) == []
 
 
-@pytest.mark.parametrize("edit", ["no SourceAccount", "a second execution role"])
+@pytest.mark.parametrize("edit", ["no SourceAccount", "a second execution role",
+                                  "trust and reader in another account"])
 def test_unless_the_pack_can_tell_the_execution_role_no_one_may_read(
         stack_run: StackRun, edit: str) -> None:
     """Strict, not lenient: the right ARN is refused when the reader cannot be established."""
@@ -67,6 +68,12 @@ def test_unless_the_pack_can_tell_the_execution_role_no_one_may_read(
     if edit == "no SourceAccount":
         execution["assumeRolePolicy"] = execution["assumeRolePolicy"].replace(
             "aws:SourceAccount", "aws:SourceOwner")
+    elif edit == "trust and reader in another account":
+        # Consistent with each other, but not the account of the launcher's cluster.
+        execution["assumeRolePolicy"] = re.sub(r"\d{12}", "999999999999",
+                                               execution["assumeRolePolicy"])
+        resources[-1] = _sharing(re.sub(r"::\d{12}:", "::999999999999:",
+                                        _execution_arn(stack_run)))
     else:
         resources.append((ROLE, {**execution, "name": "admin-tasks-sandbox-execution"}, "urn:r"))
     found = secret_reader_violations(resources)

@@ -238,9 +238,12 @@ def test_an_enterprise_managed_user_can_approve(
     ("GITHUB_API_URL", "file:///tmp/approvals", "is not an https:// URL of GitHub's API"),
     ("GITHUB_API_URL", "http://api.github.com", "is not an https:// URL of GitHub's API"),
     ("GITHUB_API_URL", "https://api.github.com/?x=1", "is not an https:// URL of GitHub's API"),
+    ("GITHUB_API_URL", "http://evil.example@127.0.0.1/", "it holds a user name or password"),
     ("GITHUB_REPOSITORY", "acme/app/../../orgs/acme", "GITHUB_REPOSITORY is not owner/name"),
+    ("GITHUB_REPOSITORY", "../..", "GITHUB_REPOSITORY is not owner/name"),
+    ("GITHUB_REPOSITORY", "acme/..", "GITHUB_REPOSITORY is not owner/name"),
 ], ids=["no scheme", "words", "bad host", "bad port", "file", "plain http elsewhere", "query",
-        "repository path"])
+        "user info", "repository path", "dot dot", "dot dot name"])
 def test_runner_variables_that_would_send_the_token_elsewhere_start_nothing(
         launch: Launcher, world: World, github_api: FakeGithub,
         variable: str, value: str, reason: str) -> None:
