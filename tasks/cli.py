@@ -33,21 +33,20 @@ PREVIEW_NOTE = ("this was a preview: its transaction was rolled back and nothing
 class ArgumentParser(argparse.ArgumentParser):
     """Usage errors are invalid input (exit 2 with a result line), like any other."""
 
-    #: The command the arguments name (set before parsing): argparse reports unrecognized
-    #: arguments from the top-level parser, so the help pointer names the command here.
+    #: Set by build_parser from the arguments it is built for: the command they name
+    #: (argparse reports unrecognized arguments from the top-level parser, so the help
+    #: pointer names the command here), and what was typed that may be a secret (argparse
+    #: quotes values in its messages; they are never echoed).
     command: str | None = None
-    commands: tuple[str, ...] = ()
-    #: What the operator typed that may be a secret (set before parsing, for every parser
-    #: of the run): argparse quotes values in its messages; they are never echoed.
     typed: tuple[str, ...] = ()
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:  # named, never echoed: a mistyped value may be a password
-            options = [e.split("=", 1)[0] for e in extras if _OPTION.fullmatch(e.split("=", 1)[0])]
-            values = len(extras) - len(options) + sum(
-                "=" in e for e in extras if _OPTION.fullmatch(e.split("=", 1)[0]))
+            names = [extra.partition("=")[0] for extra in extras]
+            options = [name for name in names if _OPTION.fullmatch(name)]
+            values = len(typed_values(extras, ()))
             listed = ", ".join(options)
             if values:
                 count = "1 value" if values == 1 else f"{values} values"
@@ -97,14 +96,18 @@ def _launcher(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRe
     return dispatch(args, environ)
 
 
-def build_parser() -> ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> ArgumentParser:
+    """The parser for ``argv``: its usage errors name the command and never show a value."""
     parser = ArgumentParser(prog="python -m tasks", description="The commands run in the "
                             "container and on a developer machine, and the launcher (run, stop).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_seed_commands(commands)
     add_account_commands(commands)
     add_launcher_commands(commands, _launcher)
-    parser.commands = tuple(commands.choices)
+    parser.command = argv[0] if argv and argv[0] in commands.choices else None
+    typed = typed_values(argv[1:], tuple(commands.choices))  # argv[0] is the command
+    for each in (parser, *commands.choices.values()):
+        each.typed = typed
     return parser
 
 
@@ -155,10 +158,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     preview: bool | None = None  # known once read, for the commands that take --preview
     try:
         _refuse_command_override(argv, environ)
-        parser = build_parser()
-        parser.command = argv[0] if argv and argv[0] in parser.commands else None
-        ArgumentParser.typed = typed_values(argv[1:], parser.commands)  # [0]: the command
-        args = parser.parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         if getattr(args, "writes", False):
             preview = args.preview = preview_mode(args.preview, environ)
         handler: Handler = args.handler
