@@ -38,10 +38,12 @@ $(VENV)/checkov/.installed: | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(VENV)/checkov/bin/python 'checkov>=3.2,<4'
 	touch $@
 
-## lint: ruff and mypy on the code, hadolint on the task image, zizmor and checkov on the workflow
+## lint: ruff and mypy on the code, the layer contracts (import-linter, [tool.importlinter] in
+## pyproject.toml), hadolint on the task image, zizmor and checkov on the workflow
 lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
 	$(BIN)/ruff check tasks infra tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint tasks/Dockerfile
 	$(BIN)/zizmor --offline .github/workflows
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .github/workflows --framework github_actions --quiet --compact

@@ -4,7 +4,7 @@ stack under Pulumi mocks, with the real catalog and with 10, 50 and 200 entries.
     .venv/bin/python benchmarks/program.py [--repeats N]
 
 Synthetic entries are copies of ``seed-admin`` under other names, patched into
-``tasks.catalog.CATALOG`` in this process only; the stack config's ``tasks`` list is
+``tasks.contract.catalog.CATALOG`` in this process only; the stack config's ``tasks`` list is
 dropped so every entry is enabled (the config caps an explicit list at 16). Each build
 is ``tests.infra.harness.run_stack``: fresh mocks, the whole program, outputs resolved.
 Time is measured without tracing; peak memory in a separate build under tracemalloc
@@ -28,7 +28,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # for tests.infra'
 
 from harness import describe_host, summary_row, table
 
-from tasks import catalog
+from tasks.contract import catalog
 from tests.infra.harness import STACKS, run_stack, stack_config
 
 SHIPPED = catalog.CATALOG

@@ -20,7 +20,7 @@ import sys
 import time
 
 WARM_IMPORTS = {
-    "admin-tasks": ["tasks.cli", "tasks.seeding", "psycopg", "sqlalchemy.dialects.postgresql.psycopg"],
+    "admin-tasks": ["tasks.cli", "tasks.jobs.seeding", "psycopg", "sqlalchemy.dialects.postgresql.psycopg"],
     "naive": ["naive_seed"],
 }
 

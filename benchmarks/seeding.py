@@ -200,13 +200,13 @@ def races(args: argparse.Namespace, admin: Schema, naive: Schema) -> None:
 def import_cost(args: argparse.Namespace) -> None:
     paths = {"`import tasks.cli`": "tasks.cli",
              # psycopg is loaded by SQLAlchemy at the first connect: part of the path too.
-             "`import tasks.cli, tasks.seeding, psycopg` (everything seed-admin loads)":
-                 "tasks.cli, tasks.seeding, psycopg",
+             "`import tasks.cli, tasks.jobs.seeding, psycopg` (everything seed-admin loads)":
+                 "tasks.cli, tasks.jobs.seeding, psycopg",
              "`import psycopg` (what the naive script imports)": "psycopg"}
     table("Import cost in a fresh interpreter (time.perf_counter around the import)", "ms", [
         summary_row(label, import_seconds(modules, args.import_samples))
         for label, modules in paths.items()])
-    seeding_path = "tasks.cli, tasks.seeding, psycopg"
+    seeding_path = "tasks.cli, tasks.jobs.seeding, psycopg"
     count, forbidden = loaded_modules(seeding_path)
     print(f"\nThe seed-admin path loads {count} modules; pulumi/boto3/botocore among them: "
           f"{forbidden or 'none'}")

@@ -29,8 +29,7 @@ from infra.task_specs import (
     parse_builtin_tasks,
     parse_task_sizes,
 )
-from tasks.errors import InvalidInput
-from tasks.validation import validate_environment_name
+from tasks.contract import InvalidInput, validate_environment_name
 
 KNOWN_KEYS = {
     "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
@@ -42,7 +41,7 @@ KNOWN_KEYS = {
     "production",
 }
 
-__all__ = ["ConfigError", "StackConfig", "parse_config"]
+__all__ = ["KNOWN_KEYS", "ConfigError", "StackConfig", "parse_config", "reject_unknown_keys"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _require_approval(reader: ConfigReader, production: bool) -> bool:
     return required
 
 
-def _reject_unknown_keys(reader: ConfigReader) -> None:
+def reject_unknown_keys(reader: ConfigReader) -> None:
     """A typo must fail, not silently fall back to a default."""
     if reader.has("migrateSteps"):
         raise config_error("migrateSteps", "is no longer read", "declare migrate under appTasks "
@@ -141,7 +140,7 @@ def _retention(reader: ConfigReader, production: bool) -> int:
 def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """Validate one stack's raw config (keys `namespace:name`) into a StackConfig."""
     reader = ConfigReader(raw)
-    _reject_unknown_keys(reader)
+    reject_unknown_keys(reader)
     environment = _environment(reader, stack)
     production = _production(reader, environment)
     network = parse_network(reader)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from infra.config_values import config_error
-from tasks.settings import PARTITION
+from tasks.contract import PARTITION
 
 ENVIRONMENT_FIX = "use 1-32 lower-case letters, digits and inner hyphens (e.g. staging, prod)"
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from infra import config_rules as rules
 from infra.config_values import ConfigReader, config_error
-from tasks.settings import CLUSTER_ARN, REGION, SECURITY_GROUP, SUBNET
+from tasks.contract import CLUSTER_ARN, REGION, SECURITY_GROUP, SUBNET
 
 MAX_REVIEWERS = 6  # GitHub's limit per environment
 

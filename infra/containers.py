@@ -15,7 +15,7 @@ from typing import Any
 from infra.config_sections import DatabaseConfig
 from infra.naming import LOG_STREAM_PREFIX
 from infra.task_specs import TaskSpec
-from tasks.catalog import SecretInput, SecretName, secret_inputs
+from tasks.contract import SecretInput, SecretName, secret_inputs
 
 SCRATCH_VOLUME = "tmp"  # the only writable path: the root filesystem is read-only
 SCRATCH_PATH = "/tmp"  # noqa: S108 -- a per-task Fargate volume, not a shared host directory

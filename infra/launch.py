@@ -7,7 +7,7 @@ from typing import Any
 from infra.config import StackConfig
 from infra.naming import LOG_STREAM_PREFIX, log_group_name, task_family
 from infra.task_specs import TaskSpec
-from tasks.settings import settings_document
+from tasks.contract import settings_document
 
 
 def task_entry(environment: str, task: TaskSpec) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""The Pulumi program: read the stack config once, validate it, declare the stack.
+"""The Pulumi program: one `AdminTasks` component from this stack's config.
 
-`infra/__main__.py` only calls :func:`main`; tests call it too, under mocks.
+`infra/__main__.py` only calls :func:`main`; tests call :func:`declare` under mocks. A
+team with its own Pulumi program instantiates the component there instead
+(docs/DEPLOYING.md).
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.config import ConfigError, StackConfig, parse_config
-from infra.launch import launch_settings
-from infra.stack import build_stack
-from tasks.errors import InvalidInput
+from infra.admin_tasks import AdminTasks, AdminTasksArgs
+from infra.config import ConfigError
+from infra.naming import PROJECT
 
 
 def read_raw_config() -> dict[str, Any]:
@@ -25,17 +26,16 @@ def read_raw_config() -> dict[str, Any]:
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
-def load() -> tuple[StackConfig, dict[str, Any]]:
-    """The validated config and launch settings, or a RunError naming the key and the fix."""
+def declare() -> dict[str, Any]:
+    """The stack's resources; returns its outputs (a config error is a RunError: Pulumi
+    prints the message alone, with no traceback and no resources)."""
     try:
-        config = parse_config(read_raw_config(), pulumi.get_stack())
-        return config, launch_settings(config)
-    except (ConfigError, InvalidInput) as error:
-        # RunError: Pulumi prints the message alone, with no traceback and no resources.
+        args = AdminTasksArgs.from_config(read_raw_config())
+    except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    return AdminTasks(PROJECT, args).outputs
 
 
 def main() -> None:
-    config, settings = load()
-    for name, value in build_stack(config, settings).items():
+    for name, value in declare().items():
         pulumi.export(name, value)

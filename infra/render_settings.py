@@ -6,6 +6,12 @@ What `pulumi stack output launchSettings` prints after `pulumi up`, computed fro
 them from the stack files on main to check a request and show it to the reviewer; locally
 they let the launcher's `--dry-run` and `--check` be tried, and a config change be
 reviewed before it is deployed. Needs PyYAML (in the launcher's requirements).
+
+A repository whose own Pulumi program declares the `AdminTasks` component has no stack
+file of this project: it commits the component's `launch_settings` output as
+`launch-settings/ENV.json`, which `--environment ENV` checks with the launcher's parser
+and prints. Stack files and that directory are read from the current directory (run it
+from the repository root, as the workflow does).
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from typing import Any
 
 from infra.config import ConfigError, parse_config
 from infra.launch import launch_settings
-from tasks.errors import InvalidInput
+from tasks.contract import InvalidInput, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+COMMITTED_SETTINGS = "launch-settings"
 
 
 def stack_file_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
@@ -54,19 +61,56 @@ def stack_of_environment(environment: str, root: Path = ROOT) -> str:
     """The stack whose config names ``environment`` (its `environment` key, else its name).
     Every stack file is read: one that cannot be is an error naming it (it might name
     ``environment`` too, so skipping it could pick the wrong stack)."""
-    found = []
-    for path in sorted(root.glob("Pulumi.*.yaml")):
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        if stack_file_config(stack, root).get("admin-tasks:environment", stack) == environment:
-            found.append(stack)
+    found = [stack for stack in _admin_stacks(root)
+             if stack_file_config(stack, root).get("admin-tasks:environment", stack) == environment]
     if len(found) != 1:
         raise ConfigError(f"{len(found)} stack files configure environment {environment!r} "
                           f"({', '.join(found) or 'none'}); exactly one must")
     return found[0]
 
 
+def _admin_stacks(root: Path) -> list[str]:
+    """The stacks of this project: a stack file without an `admin-tasks:` key is another
+    program's (a team's own program that uses the component)."""
+    stacks = []
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if any(str(key).startswith("admin-tasks:") for key in stack_file_config(stack, root)):
+            stacks.append(stack)
+    return stacks
+
+
+def committed_settings(environment: str, root: Path) -> dict[str, Any] | None:
+    """`launch-settings/ENV.json`, checked as the launcher checks it, or None if absent."""
+    path = root / COMMITTED_SETTINGS / f"{environment}.json"
+    if not path.is_file():
+        return None
+    if any(stack_file_config(stack, root).get("admin-tasks:environment", stack) == environment
+           for stack in _admin_stacks(root)):
+        raise ConfigError(f"both a stack file and {COMMITTED_SETTINGS}/{path.name} configure "
+                          f"environment {environment!r}: keep one")
+    source = f"{COMMITTED_SETTINGS}/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"cannot read {source} as UTF-8 text") from None
+    settings = load_settings(text, source)
+    if settings.environment != environment:
+        raise ConfigError(f"{source} holds the settings of {settings.environment}, not "
+                          f"{environment}: commit that environment's launch_settings output")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
 USAGE = ("usage: python -m infra.render_settings STACK        (reads Pulumi.STACK.yaml)\n"
          "       python -m infra.render_settings --environment ENV")
+
+
+def render(name: str, *, by_environment: bool, root: Path) -> dict[str, Any]:
+    if by_environment and (committed := committed_settings(name, root)) is not None:
+        return committed
+    stack = stack_of_environment(name, root) if by_environment else name
+    return launch_settings(parse_config(stack_file_config(stack, root), stack))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,8 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     try:
-        stack = stack_of_environment(args[0]) if find else args[0]
-        settings = launch_settings(parse_config(stack_file_config(stack), stack))
+        settings = render(args[0], by_environment=find, root=Path.cwd())
     except (ConfigError, InvalidInput) as error:
         print(f"infra.render_settings: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -27,36 +28,50 @@ from infra.naming import (
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
 from infra.task_specs import TaskSpec
 
+#: The component's output attributes and the stack outputs they are.
+OUTPUT_ATTRIBUTES = {
+    "role_arn": "roleArn", "oidc_provider_arn": "oidcProviderArn",
+    "launch_settings": "launchSettings", "log_group_name": "logGroupName",
+    "task_definition_arns": "taskDefinitionArns", "secret_arns": "secretArns",
+    "github_environment": "githubEnvironment",
+}
 
-def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]:
-    """Declare every resource of the environment; return the stack outputs."""
+
+def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi.Resource,
+                github_provider: pulumi.ProviderResource | None = None,
+                extra_tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Declare every resource of the environment as children of `parent` (the AdminTasks
+    component); return the stack outputs. Each direct child is aliased to the root stack,
+    where stacks deployed before the component had them, so `pulumi up` replaces nothing."""
     env, network = config.environment, config.network
     # The policy pack reads the production tag: an environment made production by config
     # (e.g. `live`) gets the production rules although its name does not say so.
-    tags = {"project": PROJECT, "environment": env, ENVIRONMENT_TAG: env,
+    tags = {**(extra_tags or {}), "project": PROJECT, "environment": env, ENVIRONMENT_TAG: env,
             PRODUCTION_TAG: "true" if config.production else "false"}
-    provider = github.Provider("github", owner=config.github.owner)
+    child = pulumi.ResourceOptions(parent=parent,
+                                   aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+    provider = github_provider or github.Provider("github", owner=config.github.owner, opts=child)
     owner_id, repository_id = _github_ids(config, provider)
     oidc = GithubOidc("github-oidc", GithubOidcArgs(
         role_name=f"{prefix(env)}-github", existing_provider_arn=config.github.oidc_provider_arn,
         subjects=pulumi.Output.all(owner_id, repository_id).apply(lambda ids: github_subjects(
             config.github.owner, config.github.repository, ids[0], ids[1], env)),
         job_workflow_ref=admin_job_workflow_ref(config.github.owner, config.github.repository),
-        repository_id=pulumi.Output.from_input(repository_id).apply(str), tags=tags))
+        repository_id=pulumi.Output.from_input(repository_id).apply(str), tags=tags), opts=child)
     tasks = config.tasks
-    secrets = AdminSecrets("secrets", _secrets_args(config, tasks, tags))
+    secrets = AdminSecrets("secrets", _secrets_args(config, tasks, tags), opts=child)
     definitions = AdminTaskDefinitions("admin-tasks", AdminTaskDefinitionsArgs(
         environment=env, account=network.account, region=network.region, tasks=tasks,
         containers={task.name: _container_spec(config, task) for task in tasks},
         secret_arns=secrets.arns, log_retention_days=config.log_retention_days,
         sizes=config.task_sizes,
         ecr_repository_arns=_ecr_repositories(config), kms_key_arn=config.secrets_kms_key_arn,
-        tags=tags))
+        tags=tags), opts=child)
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
         environment=env, role_name=oidc.role_name, cluster_arn=network.cluster_arn,
         task_definition_arns=[_family_arn(config, task.name) for task in tasks],
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
-        log_group_arn=definitions.log_group_arn))
+        log_group_arn=definitions.log_group_arn), opts=child)
     settings_json = json.dumps(settings, sort_keys=True)
     environment = GithubEnvironment("github-environment", GithubEnvironmentArgs(
         repository=config.github.repository, environment=env,
@@ -66,27 +81,27 @@ def build_stack(config: StackConfig, settings: dict[str, Any]) -> dict[str, Any]
         variables={"ADMIN_TASKS_SETTINGS": settings_json, "ADMIN_TASKS_ROLE_ARN": oidc.role_arn,
                    "AWS_REGION": network.region},
         variables_after=[definitions, launcher]),
-        opts=pulumi.ResourceOptions(providers=[provider]))
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(providers=[provider])))
     return {"roleArn": oidc.role_arn, "oidcProviderArn": oidc.provider_arn,
             "launchSettings": settings_json, "logGroupName": definitions.log_group_name,
             "taskDefinitionArns": definitions.task_definition_arns,
             "secretArns": secrets.arns, "githubEnvironment": environment.name}
 
 
-def _lookup(provider: github.Provider) -> pulumi.InvokeOutputOptions:
+def _lookup(provider: pulumi.ProviderResource) -> pulumi.InvokeOutputOptions:
     return pulumi.InvokeOutputOptions(provider=provider)
 
 
-def _user_id(login: str, provider: github.Provider) -> pulumi.Output[int]:
+def _user_id(login: str, provider: pulumi.ProviderResource) -> pulumi.Output[int]:
     return github.get_user_output(username=login, opts=_lookup(provider)).id.apply(int)
 
 
-def _team_id(slug: str, provider: github.Provider) -> pulumi.Output[int]:
+def _team_id(slug: str, provider: pulumi.ProviderResource) -> pulumi.Output[int]:
     team = github.get_team_output(slug=slug, summary_only=True, opts=_lookup(provider))
     return team.id.apply(int)
 
 
-def _github_ids(config: StackConfig, provider: github.Provider,
+def _github_ids(config: StackConfig, provider: pulumi.ProviderResource,
                 ) -> tuple[pulumi.Input[int], pulumi.Input[int]]:
     """Ids from config win; otherwise ask GitHub (the owner may be a user or an organisation)."""
     owner_id: pulumi.Input[int] = config.github.owner_id or _user_id(config.github.owner, provider)

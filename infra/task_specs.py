@@ -11,10 +11,19 @@ from dataclasses import dataclass
 
 from infra import config_rules as rules
 from infra.config_values import ConfigReader, config_error
-from tasks.app_tasks import AppTask, DeclarationError, entry_point, parse_app_tasks
-from tasks.catalog import CatalogEntry, ImageKind, SecretName, get_task, task_names
-from tasks.errors import InvalidInput
-from tasks.parameters import ParameterSpec
+from tasks.contract import (
+    AppTask,
+    CatalogEntry,
+    DeclarationError,
+    ImageKind,
+    InvalidInput,
+    ParameterSpec,
+    SecretName,
+    entry_point,
+    get_task,
+    parse_app_tasks,
+    task_names,
+)
 
 
 @dataclass(frozen=True)

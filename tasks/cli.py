@@ -16,13 +16,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from tasks.accounts.commands import add_account_commands
-from tasks.commands import add_seed_commands
-from tasks.context import CONTAINER_MARKER, running_in_ecs
-from tasks.errors import AdminTaskError, InvalidInput
-from tasks.inputs import Handler, preview_mode
+from tasks.contract.context import CONTAINER_MARKER, running_in_ecs
+from tasks.contract.errors import AdminTaskError, InvalidInput
+from tasks.contract.outcome import CommandResult, error_line
+from tasks.jobs.accounts.commands import add_account_commands
+from tasks.jobs.commands import add_seed_commands
+from tasks.jobs.inputs import Handler, preview_mode
 from tasks.launcher.arguments import add_launcher_commands
-from tasks.outcome import CommandResult, error_line
 
 log = logging.getLogger("admin-tasks")
 #: Said on stderr after every preview that ran to an outcome (a failure wrote nothing anyway).

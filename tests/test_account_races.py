@@ -1,7 +1,7 @@
 """The account commands' invariants under real concurrency: 16 processes released together
 by a barrier (as in benchmarks/race_worker.py), on PostgreSQL and on SQLite.
 
-Without the row locks of ``Scope.lock_target`` (tasks/operation.py) the
+Without the row locks of ``Scope.lock_target`` (tasks/jobs/operation.py) the
 PostgreSQL cases fail: two removals each count the other admin and both go ahead, and
 concurrent reactivations all report ``reactivated``.
 """

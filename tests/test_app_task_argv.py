@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from tasks.contract.settings import parse_settings
 from tasks.launcher.inputs import check_inputs
 from tasks.launcher.request import build_request
-from tasks.settings import parse_settings
 from tests.conftest import recorded_argv, stand_in_python
 from tests.infra.harness import run_stack, stack_config
 

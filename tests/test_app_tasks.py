@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from infra.render_settings import stack_file_config
-from tasks.app_tasks import AppTask, DeclarationError, entry_point, parse_app_task, parse_app_tasks
-from tasks.argv_templates import render_steps
-from tasks.catalog import task_names
+from tasks.contract.app_tasks import AppTask, DeclarationError, entry_point, parse_app_task, parse_app_tasks
+from tasks.contract.argv_templates import render_steps
+from tasks.contract.catalog import task_names
 from tests.conftest import PROJECT_ROOT, recorded_argv, stand_in_python
 
 RETENTION = {

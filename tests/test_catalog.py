@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from infra.components.github_oidc import ONE_HOUR
-from tasks.catalog import CATALOG, MAX_TIMEOUT_SECONDS, TASK_NAME, get_task, secret_inputs
 from tasks.cli import build_parser
-from tasks.errors import InvalidInput
-from tasks.parameters import PARAMETER_ENV, parse_parameter
-from tasks.superuser import validate_username
+from tasks.contract.catalog import CATALOG, MAX_TIMEOUT_SECONDS, TASK_NAME, get_task, secret_inputs
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import PARAMETER_ENV, parse_parameter
+from tasks.jobs.superuser import validate_username
 
 
 def test_every_task_ends_before_the_launchers_credentials_expire() -> None:

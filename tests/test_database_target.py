@@ -216,7 +216,7 @@ def test_a_bad_statement_timeout_is_invalid_input_before_connecting(cli: Any, va
 def test_the_parts_name_the_root_certificate_themselves() -> None:
     """libpq's PGSSLROOTCERT is dropped with every PG* variable: DATABASE_SSLROOTCERT
     carries verify-full's CA bundle into the connection instead."""
-    from tasks.database import resolve_target
+    from tasks.jobs.database import resolve_target
 
     target = resolve_target({"DATABASE_HOST": "db.example.internal", "DATABASE_USER": "app",
                              "DATABASE_SSLMODE": "verify-full",
@@ -229,7 +229,7 @@ def test_the_parts_name_the_root_certificate_themselves() -> None:
                                   "localhost", "db_primary.internal.", "127.0.0.1", "::1",
                                   "/var/run/postgresql", "db1.internal,db2.internal"])
 def test_every_host_libpq_accepts_is_accepted(host: str) -> None:
-    from tasks.database import resolve_target
+    from tasks.jobs.database import resolve_target
 
     target = resolve_target({"DATABASE_HOST": host, "DATABASE_USER": "app"})
     assert target.url.host == host
@@ -238,7 +238,7 @@ def test_every_host_libpq_accepts_is_accepted(host: str) -> None:
 @pytest.mark.parametrize("query", ["host=db1.internal:5432&host=db2.internal:5433",
                                    "host=[::1]:5432&host=localhost:5432", "host=/var/run/pg"])
 def test_the_host_parameters_sqlalchemy_splits_are_accepted(query: str) -> None:
-    from tasks.database import resolve_target
+    from tasks.jobs.database import resolve_target
 
     target = resolve_target({"DATABASE_URL": f"postgresql://app@/db?{query}"})
     assert target.url.query["host"]

@@ -112,7 +112,7 @@ def test_every_local_command_runs_as_written(document: Path, block: str,
 
 
 def test_the_documented_launch_settings_example_is_valid_settings() -> None:
-    from tasks.settings import parse_settings
+    from tasks.contract.settings import parse_settings
 
     page = PROJECT_ROOT / "docs" / "LAUNCH-SETTINGS.md"
     (example,) = [block for block in blocks(page, "json") if '"tasks"' in block]

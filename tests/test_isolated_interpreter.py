@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from tasks.catalog import CONTAINER_ENTRY_POINT
+from tasks.contract.catalog import CONTAINER_ENTRY_POINT
 from tests.conftest import LAUNCHED, PROJECT_ROOT, Database
 
 HOSTILE = {"PYTHONWARNINGS": "ignore::antigravity.x",
@@ -37,3 +38,12 @@ def test_the_task_definitions_entry_point_ignores_the_overrides(sqlite_database:
     output = run_entry_point(CONTAINER_ENTRY_POINT, sqlite_database)
     assert "LEAKED" not in output
     assert '"outcome"' in output, output  # the command itself ran and reported
+
+
+def test_the_virtualenv_runs_this_checkouts_code_wherever_it_is_started() -> None:
+    """`python -I` (the tasks image's entry point) ignores the working directory: the
+    editable install must point here, not at a copy some test or command made."""
+    found = subprocess.run([sys.executable, "-I", "-c", "import tasks, infra; "
+                            "print(tasks.__file__); print(infra.__file__)"],
+                           cwd="/", capture_output=True, text=True, check=True).stdout.split()
+    assert all(Path(path).is_relative_to(PROJECT_ROOT) for path in found), found

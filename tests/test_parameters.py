@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tasks.errors import InvalidInput
-from tasks.parameters import ParameterSpec, parse_parameter
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import ParameterSpec, parse_parameter
 
 
 def string(pattern: str, **extra: object) -> ParameterSpec:

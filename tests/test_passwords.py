@@ -21,9 +21,9 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from tasks import passwords
-from tasks.errors import InvalidInput
-from tasks.passwords import check_password_policy, common_passwords
+from tasks.contract.errors import InvalidInput
+from tasks.jobs import passwords
+from tasks.jobs.passwords import check_password_policy, common_passwords
 from tests.conftest import PROJECT_ROOT
 
 STRICTER_LENGTH = 12
@@ -225,7 +225,7 @@ def test_random_strings_agree(attributes: dict[str, str], password: str) -> None
 
 def test_the_shipped_list_is_djangos_whole_list() -> None:
     assert common_passwords() == django_validators()[2].passwords
-    with (PROJECT_ROOT / "tasks/data/common-passwords.txt").open(encoding="utf-8") as lines:
+    with (PROJECT_ROOT / "tasks/jobs/data/common-passwords.txt").open(encoding="utf-8") as lines:
         header = "".join(next(lines) for _ in range(3))
     assert "django/contrib/auth/common-passwords.txt.gz" in header and "BSD-3-Clause" in header
 
@@ -236,10 +236,10 @@ def test_the_list_is_read_on_first_use_only() -> None:
         opened = []
         sys.addaudithook(lambda event, args: opened.append(args) if event == "open"
                          and "common-passwords" in str(args[0]) else None)
-        import tasks.cli, tasks.superuser, tasks.passwords
+        import tasks.cli, tasks.jobs.superuser, tasks.jobs.passwords
         print(len(opened))
         for _ in range(2):
-            tasks.passwords.check_password_policy("a fine passphrase", {})
+            tasks.jobs.passwords.check_password_policy("a fine passphrase", {})
         print(len(opened))
     """)
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tasks import passwords
+from tasks.jobs import passwords
 from tests.accounts import insert_superuser, insert_user, without_times
 from tests.conftest import LAUNCHED, CliRun, Database
 

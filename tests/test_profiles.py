@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks.profiles import parse_profile
+from tasks.jobs.profiles import parse_profile
 from tests.conftest import PROJECT_ROOT, Database
 
 CUSTOM_ROLE = {

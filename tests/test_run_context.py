@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks.context import CONTEXT_VARIABLES
+from tasks.contract.context import CONTEXT_VARIABLES
 from tests.conftest import ECS, LAUNCHED, Database
 from tests.reliability.strategies import SUPERUSER_DEFAULTS
 

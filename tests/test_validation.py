@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import InvalidInput
-from tasks.validation import validate_email, validate_environment_name, validate_reason
+from tasks.contract.errors import InvalidInput
+from tasks.contract.validation import validate_email, validate_environment_name, validate_reason
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from infra.render_settings import stack_file_config
-from tasks.catalog import MAX_TIMEOUT_SECONDS, task_names
 from tasks.cli import build_parser
+from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, task_names
 from tests.conftest import PROJECT_ROOT, run_module_without
 
 WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "admin-task.yml"

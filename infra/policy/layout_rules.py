@@ -14,10 +14,10 @@ from typing import Any
 
 from infra.policy.iam_rules import as_list
 
-# The tasks image: `-I` ignores PYTHON* variables and the user site (tasks/catalog.py).
+# The tasks image: `-I` ignores PYTHON* variables and the user site (tasks/contract/catalog.py).
 TASKS_ENTRY_POINT = ["python", "-I", "-m", "tasks.container"]
 # The application image: `-p` imports no shell functions and reads no BASH_ENV/ENV; the
-# script refuses arguments a command override would append (tasks/argv_templates.py).
+# script refuses arguments a command override would append (tasks/contract/argv_templates.py).
 APP_SHELL, APP_ARGV0 = ["/bin/sh", "-p", "-c"], "admin-tasks"
 # The program's own hygiene settings, harmless (and ignored by `python -I`).
 HARMLESS_PYTHON_VARIABLES = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}

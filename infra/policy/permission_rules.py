@@ -23,7 +23,7 @@ from infra.policy.iam_rules import (
     statements,
 )
 from infra.policy.resource_rules import ENVIRONMENT_TAG
-from tasks.settings import CLUSTER_ARN
+from tasks.contract import CLUSTER_ARN
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY_TYPES = {ROLE_POLICY, "aws:iam/policy:Policy"}

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.context import GITHUB_LOGIN, MAX_APPROVAL_COMMENT_LENGTH, MAX_APPROVERS
-from tasks.errors import Refused
+from tasks.contract.context import GITHUB_LOGIN, MAX_APPROVAL_COMMENT_LENGTH, MAX_APPROVERS
+from tasks.contract.errors import Refused
 from tasks.launcher.results import ApprovalsUnreadable
 
 TIMEOUT_SECONDS = 10.0

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from tasks.catalog import MAX_TIMEOUT_SECONDS
+from tasks.contract.catalog import MAX_TIMEOUT_SECONDS
 
 #: docs/RUNNING.md's flag table says the same (a test compares them).
 TIMEOUT_HELP = (f"stop the task after this many seconds (1 to {MAX_TIMEOUT_SECONDS}) and exit "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tasks.errors import AdminTaskError, Cancelled, TaskFailedToStart, TaskTimedOut
+from tasks.contract.errors import AdminTaskError, Cancelled, TaskFailedToStart, TaskTimedOut
 from tasks.launcher.clock import duration
 from tasks.launcher.request import LaunchRequest
 from tasks.launcher.results import (

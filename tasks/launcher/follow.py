@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tasks.errors import AdminTaskError
+from tasks.contract.errors import AdminTaskError
 from tasks.launcher.cancel import Cancellation, cancel_on_signals
 from tasks.launcher.ending import finish
 from tasks.launcher.logtail import LogTail
@@ -24,7 +24,7 @@ from tasks.launcher.watch import Ending, Watch
 
 if TYPE_CHECKING:
     from tasks.launcher.aws import Clients
-    from tasks.launcher.commands import Runtime
+    from tasks.launcher.runtime import Runtime
 
 
 class Transcript:

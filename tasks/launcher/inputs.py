@@ -1,13 +1,16 @@
-"""What an operator asked for, validated before any AWS call.
+"""What an operator asked for, validated before any AWS call, in one pass.
 
-One set of checks serves ``run --check`` (before a reviewer is asked), ``--dry-run`` and
-a real run: the task and its parameters are checked against the task's contract — from
-the launch settings when there are any, else from the built-in catalog — with the same
+:func:`check_run` is the one place a ``run``'s arguments are checked, in this order: the
+environment, the launch settings (``--settings`` or ADMIN_TASKS_SETTINGS; only built-in
+tasks can be checked without them), the approved-request digest's shape, the task, its
+parameters, who asks and why, the timeout and ``--preview``. One set of checks serves
+``run --check`` (before a reviewer is asked), ``--dry-run`` and a real run, with the same
 validators the container uses.
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import hashlib
 import json
@@ -16,32 +19,23 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import unquote
 
-from tasks.catalog import MAX_TIMEOUT_SECONDS, get_task, task_names
-from tasks.context import (
+from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, get_task, task_names
+from tasks.contract.context import (
     MAX_ACTOR_LENGTH,
     RunContext,
     bounded_line,
     context_from_environment,
     local_user,
 )
-from tasks.errors import InvalidInput
-from tasks.settings import LaunchSettings
-from tasks.task_settings import TaskContract
-from tasks.validation import validate_environment_name, validate_reason
+from tasks.contract.errors import InvalidInput
+from tasks.contract.settings import LaunchSettings
+from tasks.contract.task_settings import TaskContract
+from tasks.contract.validation import validate_environment_name, validate_reason
+from tasks.launcher.params import GivenParameter, params_query, parse_parameters
+from tasks.launcher.settings_input import SETTINGS_VARIABLE, load_launch_settings
 
-MAX_PARAMS_LENGTH = 4096
-_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-@dataclass(frozen=True)
-class GivenParameter:
-    """A validated parameter value and the variable it travels in."""
-
-    name: str
-    env_var: str
-    value: str
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -104,61 +98,6 @@ def run_context(environ: Mapping[str, str], reason: str) -> RunContext:
         {"ADMIN_TASK_ACTOR": actor, "ADMIN_TASK_RUN_ID": run_id, "ADMIN_TASK_REASON": reason})
 
 
-def params_query(query: str) -> list[str]:
-    """The workflow's ``params`` input: ``name=value`` pairs joined by ``&``; inside a name
-    or value ``%XX`` is a UTF-8 escape, so ``&`` is ``%26``, ``%`` is ``%25`` (``+`` and
-    ``=`` in a value are themselves). Returns ``--param`` strings."""
-    if query == "":
-        return []
-    if len(query) > MAX_PARAMS_LENGTH:
-        raise InvalidInput(f"the params input is {len(query)} characters long; at most "
-                           f"{MAX_PARAMS_LENGTH}")
-    pairs = []
-    for part in query.split("&"):
-        name, equals, value = part.partition("=")
-        if not equals or not name:
-            raise InvalidInput(f"the params input has {part!r}, not name=value: separate pairs "
-                               "with & and write a literal & as %26, e.g. days=90&schema=acme")
-        pairs.append(f"{_unescape(name)}={_unescape(value)}")
-    return pairs
-
-
-def _unescape(text: str) -> str:
-    if _LONE_PERCENT.search(text):
-        raise InvalidInput("the params input has a % that starts no escape: write a literal % "
-                           "as %25 (and & as %26)")
-    try:
-        return unquote(text, errors="strict")
-    except UnicodeDecodeError:
-        raise InvalidInput("the params input has %-escapes that are not UTF-8") from None
-
-
-def parse_parameters(task_name: str, contract: TaskContract,
-                     raw_params: Sequence[str]) -> tuple[GivenParameter, ...]:
-    """``KEY=VALUE`` strings → validated parameters, each given once, none unknown."""
-    given: dict[str, str] = {}
-    for raw in raw_params:
-        name, equals, value = raw.partition("=")
-        if not equals or not name:
-            raise InvalidInput(f"--param {raw!r} is malformed: use --param KEY=VALUE")
-        if name in given:
-            raise InvalidInput(f"--param {name} is given twice: pass each parameter once")
-        if name not in {p.name for p in contract.parameters}:
-            known = ", ".join(p.name for p in contract.parameters) or "none"
-            raise InvalidInput(f"task {task_name} has no parameter {name!r} (its parameters: "
-                               f"{known})")
-        given[name] = value
-    found = []
-    for parameter in contract.parameters:
-        if parameter.name in given:
-            found.append(GivenParameter(parameter.name, parameter.env_var,
-                                        parameter.validate(given[parameter.name])))
-        elif parameter.required:
-            raise InvalidInput(f"task {task_name} needs --param {parameter.name}=… "
-                               f"({parameter.description})")
-    return tuple(found)
-
-
 def task_contract(task_name: str, environment: str,
                   settings: LaunchSettings | None) -> TaskContract:
     """The task's contract: from the launch settings, else (built-in tasks) the catalog."""
@@ -188,11 +127,29 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+def check_run(args: argparse.Namespace, environ: Mapping[str, str], *,
+              settings_required: bool) -> tuple[CheckedInputs, LaunchSettings | None]:
+    """Every exit-2 check of ``run``, once each; the settings are None only when none were
+    given and ``settings_required`` is false (``--check`` of a built-in task)."""
+    validate_environment_name(args.environment)
+    settings = None
+    if settings_required or args.settings or environ.get(SETTINGS_VARIABLE):
+        settings = load_launch_settings(args.settings, environ, args.environment)
+    if args.approved_request is not None and not DIGEST.fullmatch(args.approved_request):
+        raise InvalidInput(f"--approved-request {args.approved_request[:80]!r} is not a request "
+                           "digest: pass the check job's request output (64 hex digits)")
+    inputs = check_inputs(task_name=args.task, environment=args.environment,
+                          raw_params=[*args.param, *params_query(args.params)],
+                          reason=args.reason, timeout=args.timeout, preview=args.preview,
+                          environ=environ, settings=settings)
+    return inputs, settings
+
+
 def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,
                  timeout: int | None, preview: bool, environ: Mapping[str, str],
                  settings: LaunchSettings | None) -> CheckedInputs:
-    """Every exit-2 check of a request; ``settings`` None checks built-in tasks only."""
-    validate_environment_name(environment)
+    """The task-level checks of :func:`check_run`, for an environment already validated
+    (and the settings loaded for it); ``settings`` None checks built-in tasks only."""
     contract = task_contract(task_name, environment, settings)
     parameters = parse_parameters(task_name, contract, raw_params)
     context = run_context(environ, reason)

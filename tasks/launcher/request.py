@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.context import APPROVAL_COMMENT_VARIABLE, APPROVED_BY_VARIABLE, RunContext
+from tasks.contract.context import APPROVAL_COMMENT_VARIABLE, APPROVED_BY_VARIABLE, RunContext
+from tasks.contract.settings import LaunchSettings, TaskSettings
 from tasks.launcher.inputs import CheckedInputs
-from tasks.settings import LaunchSettings, TaskSettings
 
 STARTED_BY_PREFIX = "admin-tasks/"
 MAX_STARTED_BY = 128

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import (
+from tasks.contract.errors import (
     AdminTaskError,
     Cancelled,
     InvalidInput,
@@ -21,7 +21,7 @@ from tasks.errors import (
     TaskFailedToStart,
     TaskTimedOut,
 )
-from tasks.outcome import CommandResult
+from tasks.contract.outcome import CommandResult
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 

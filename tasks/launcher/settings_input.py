@@ -2,7 +2,7 @@
 
 Either may hold anything: a file may be a directory, not UTF-8 or a hundred gigabytes,
 so at most one settings document's worth is read, and every problem is one line
-(InvalidInput, exit 2). The document itself is checked by :mod:`tasks.settings`.
+(InvalidInput, exit 2). The document itself is checked by :mod:`tasks.contract.settings`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from tasks.errors import InvalidInput
-from tasks.settings import MAX_SETTINGS_BYTES, LaunchSettings, load_settings, too_large
+from tasks.contract.errors import InvalidInput
+from tasks.contract.settings import MAX_SETTINGS_BYTES, LaunchSettings, load_settings, too_large
 
 SETTINGS_VARIABLE = "ADMIN_TASKS_SETTINGS"
 

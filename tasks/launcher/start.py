@@ -14,7 +14,7 @@ from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.errors import TaskFailedToStart
+from tasks.contract.errors import TaskFailedToStart
 from tasks.launcher.aws import Clients, aws_failure, may_have_been_done
 from tasks.launcher.output import Printer
 from tasks.launcher.request import LaunchRequest

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.context import RunContext
+from tasks.contract.context import RunContext
+from tasks.contract.settings import LaunchSettings
 from tasks.launcher.aws import aws_errors
 from tasks.launcher.clock import Clock
 from tasks.launcher.output import Printer
 from tasks.launcher.request import started_by, stop_reason
 from tasks.launcher.results import AWS_ERROR, STOPPED, LauncherResult
-from tasks.settings import LaunchSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from tasks.contract.settings import strict_json
 from tasks.launcher.clock import duration
 from tasks.launcher.markdown import code
-from tasks.settings import strict_json
 
 #: The task package's result line is well under 4 KiB; a longer line is printed, not parsed.
 MAX_RESULT_LINE = 64 * 1024

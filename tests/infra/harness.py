@@ -88,13 +88,33 @@ class CapturingMonitor(pulumi.runtime.mocks.MockMonitor):  # type: ignore[misc]
         super().__init__(mocks)
         self.urns: dict[tuple[str, str], str] = {}
         self.dependencies: dict[str, list[str]] = {}
+        self.previous_urns: dict[str, set[str]] = {}
+        self.parents: dict[str, str] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.urns[(request.type, request.name)] = response.urn
+        self.parents[response.urn] = request.parent
+        self.previous_urns[response.urn] = {alias_urn(spec, request, response.urn)
+                                            for spec in request.aliases}
         self.dependencies[response.urn] = [*request.dependencies, *(
             urn for deps in request.propertyDependencies.values() for urn in deps.urns)]
         return response
+
+
+def alias_urn(alias: Any, request: Any, urn: str) -> str:
+    """The URN an alias names, as the engine derives it from a spec: unset fields are the
+    resource's own; the parent is the spec's, none (`noParent`), or the resource's."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    stack, project = urn.split("::")[0].rsplit(":", 1)[1], urn.split("::")[1]
+    parent = "" if spec.noParent else spec.parentUrn or request.parent
+    type_ = spec.type or request.type
+    if parent:
+        type_ = f"{parent.split('::')[2].split('$')[-1]}${type_}"
+    return (f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{type_}::"
+            f"{spec.name or request.name}")
 
 
 @dataclass
@@ -106,6 +126,17 @@ class StackRun:
     calls: list[str]
     dependencies: dict[str, list[str]] = field(default_factory=dict)
     call_providers: list[str] = field(default_factory=list)
+    previous_urns: dict[str, set[str]] = field(default_factory=dict)
+    """Each resource's URN → the URNs its aliases name (where earlier stacks had it)."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """Each resource's URN → its parent's URN."""
+
+    def ancestors(self, urn: str) -> list[str]:
+        found = []
+        while self.parents.get(urn):
+            urn = self.parents[urn]
+            found.append(urn)
+        return found
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -131,35 +162,43 @@ def as_runtime_strings(config: Mapping[str, Any]) -> dict[str, str]:
 def run_stack(config: Mapping[str, Any], stack: str = "staging",
               registered: list[Registered] | None = None,
               extra: Callable[[], object] | None = None) -> StackRun:
-    """Run the program; `registered` (if given) receives the resources even when it fails.
-    `extra` registers more resources in the same program run, after the stack's own (a
-    hand edit someone might add), so they get real URNs and resolved inputs."""
-    from infra.program import load
-    from infra.stack import build_stack
+    """Run this project's program; `registered` (if given) receives the resources even when
+    it fails. `extra` registers more resources in the same program run, after the stack's
+    own (a hand edit someone might add), so they get real URNs and resolved inputs."""
+    from infra.program import declare
 
+    def program() -> Mapping[str, Any]:
+        exported = declare()  # what infra.program.main exports: config errors surface here
+        if extra is not None:
+            extra()
+        return exported
+
+    return run_program(program, config, stack, registered=registered)
+
+
+def run_program(program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any],
+                stack: str, *, project: str = "admin-tasks",
+                registered: list[Registered] | None = None) -> StackRun:
+    """Run any Pulumi program (it returns its outputs) under the capturing mocks."""
     cluster = str(config.get("admin-tasks:clusterArn", "")).split(":")
     region, account = cluster[3:5] if len(cluster) > 5 else ("eu-west-1", "111111111111")
-    mocks = CapturingMocks(project="admin-tasks", stack=stack, account=account, region=region,
+    mocks = CapturingMocks(project=project, stack=stack, account=account, region=region,
                            resources=registered if registered is not None else [])
     monitor = CapturingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="admin-tasks", stack=stack, preview=False,
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
                              monitor=monitor)
     pulumi.runtime.set_all_config(as_runtime_strings(config))
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test
-    def program() -> pulumi.Output[None]:
-        # load() is what infra.program.main runs first: config errors surface here.
-        exported = build_stack(*load())
-        if extra is not None:
-            extra()
-        return pulumi.Output.all(**exported).apply(outputs.update)
+    def run() -> pulumi.Output[None]:
+        return pulumi.Output.all(**program()).apply(outputs.update)
 
     try:
-        program()
+        run()
     finally:
         pulumi.runtime.set_all_config({})
     for resource in mocks.resources:
         resource.urn = monitor.urns[(resource.type, resource.name)]
     return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies,
-                    mocks.call_providers)
+                    mocks.call_providers, monitor.previous_urns, monitor.parents)

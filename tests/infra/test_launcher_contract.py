@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from infra.policy.iam_rules import as_list, statements
+from tasks.contract.settings import parse_settings
 from tasks.launcher.inputs import check_inputs
 from tasks.launcher.request import build_request
-from tasks.settings import parse_settings
 from tests.infra.harness import ROOT, StackRun
 
 # boto3 method -> the IAM actions ECS/CloudWatch check for it

@@ -18,8 +18,9 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from infra.policy.guardrails import GUARDRAILS, STACK_GUARDRAILS
 from tests.infra.access_misedits import ACCESS_MISEDITS
-from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
+from tests.infra.harness import ROOT, StackRun, run_program, run_stack, stack_config
 from tests.infra.misedits import root_trusting_launcher
+from tests.infra.platform_program import platform_program
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +121,9 @@ def test_the_pack_blocks_a_secret_shared_with_another_accounts_execution_role(
     assert [(d.policyName, d.urn) for d in stack.diagnostics] == [("secret-readers", shared.urn)]
 
 
-def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,
-                                           stack_run: StackRun) -> None:
-    resources = _resources(stack_run)
+def _assert_passes(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: StackRun) -> None:
+    """No diagnostic, resource by resource and for the whole stack."""
+    resources = _resources(run)
     for resource in resources:
         response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
             type=resource.type, urn=resource.urn, name=resource.name,
@@ -130,3 +131,33 @@ def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.Analyzer
         assert [d.message for d in response.diagnostics] == [], resource.urn
     stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
     assert [d.message for d in stack.diagnostics] == []
+
+
+def test_the_stacks_resources_pass_the_pack(analyzer: analyzer_pb2_grpc.AnalyzerStub,
+                                           stack_run: StackRun) -> None:
+    _assert_passes(analyzer, stack_run)
+
+
+def test_a_program_using_the_component_passes_the_pack(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """The pack is unchanged for a team's own program: its providers, names and tags."""
+    run = run_program(platform_program, {}, "billing-staging", project="platform")
+    assert len(run.resources) == 33
+    _assert_passes(analyzer, run)
+
+
+def test_the_pack_still_blocks_a_mis_edit_in_a_program_using_the_component(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    """The team's program attaches AdministratorAccess to the launcher role it got."""
+    run = run_program(platform_program, {}, "billing-staging", project="platform")
+    role = next(r for r in run.resources if r.name == "github-oidc-role")
+    attachment = analyzer_pb2.AnalyzerResource(
+        type="aws:iam/rolePolicyAttachment:RolePolicyAttachment", name="admin",
+        urn="urn:pulumi:billing-staging::platform::aws:iam/rolePolicyAttachment:"
+            "RolePolicyAttachment::admin",
+        properties=_struct({"role": role.inputs["name"],
+                            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    stack = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[*_resources(run), attachment]))
+    assert ("launcher-role-only-launches", attachment.urn) in {
+        (d.policyName, d.urn) for d in stack.diagnostics}

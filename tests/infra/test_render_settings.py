@@ -4,6 +4,7 @@ developer tries locally; it is the stack's own launch-settings document."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from infra.config import ConfigError
 from infra.render_settings import ROOT, main, stack_file_config, stack_of_environment
 from tests.conftest import run_module_without
-from tests.infra.harness import StackRun
+from tests.infra.harness import StackRun, run_program
+from tests.infra.platform_program import platform_program
 
 
 def test_it_is_exactly_what_the_stack_exports(stack_run: StackRun,
@@ -61,3 +63,45 @@ def test_a_broken_stack_file_is_named_in_one_line(
 def test_help_is_usage_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert capsys.readouterr().out.startswith("usage: python -m infra.render_settings STACK")
+
+
+@pytest.fixture
+def component_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose own program uses AdminTasks: its stack file has none of our
+    keys, and it commits the component's launch_settings output per environment."""
+    (tmp_path / "Pulumi.staging.yaml").write_text("config:\n  aws:region: eu-west-1\n"
+                                                  "  platform:vpcCidr: 10.0.0.0/16\n")
+    run = run_program(platform_program, {}, "billing-staging", project="platform")
+    (tmp_path / "launch-settings").mkdir()
+    (tmp_path / "launch-settings" / "staging.json").write_text(run.outputs["adminSettings"])
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_program_using_the_component_renders_its_committed_settings(
+        component_repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--environment", "staging"]) == 0
+    committed = (component_repository / "launch-settings" / "staging.json").read_text()
+    assert json.loads(capsys.readouterr().out) == json.loads(committed)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda root: (root / "Pulumi.staging.yaml").write_bytes(
+        (ROOT / "Pulumi.staging.yaml").read_bytes()),
+     "both a stack file and launch-settings/staging.json configure environment 'staging'"),
+    (lambda root: (root / "launch-settings" / "staging.json").write_text(
+        (root / "launch-settings" / "staging.json").read_text().replace(
+            '"environment": "staging"', '"environment": "prod"')),
+     "launch-settings/staging.json holds the settings of prod, not staging"),
+    (lambda root: (root / "launch-settings" / "staging.json").write_text("{"),
+     "launch settings from launch-settings/staging.json are not valid JSON"),
+    (lambda root: (root / "launch-settings" / "staging.json").write_bytes(b'{"x": "\xe9"}'),
+     "cannot read launch-settings/staging.json as UTF-8 text"),
+], ids=["two sources", "another environment", "not JSON", "not UTF-8"])
+def test_committed_settings_the_launcher_would_refuse_are_one_line_and_exit_2(
+        component_repository: Path, capsys: pytest.CaptureFixture[str],
+        edit: Callable[[Path], object], message: str) -> None:
+    edit(component_repository)
+    assert main(["--environment", "staging"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.splitlines()) == 1, error

@@ -12,9 +12,9 @@ import pytest
 from infra.config import parse_config
 from infra.naming import ADMIN_WORKFLOW_PATH, ADMIN_WORKFLOW_REF
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
-from tasks.app_tasks import parse_app_tasks
-from tasks.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
-from tasks.settings import parse_settings
+from tasks.contract.app_tasks import parse_app_tasks
+from tasks.contract.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
+from tasks.contract.settings import parse_settings
 from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
@@ -140,7 +140,7 @@ def test_tasks_image_runs_the_catalog_command_in_isolated_mode(stack_run: StackR
 
 
 def test_database_credentials_match_what_the_tasks_image_reads(stack_run: StackRun) -> None:
-    """tasks/database.py: DATABASE_URL, or HOST/PORT/NAME plain + USER/PASSWORD secret."""
+    """tasks/jobs/database.py: DATABASE_URL, or HOST/PORT/NAME plain + USER/PASSWORD secret."""
     env = stack_run.outputs["githubEnvironment"]
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}

@@ -23,8 +23,8 @@ from infra.launch import task_entry
 from infra.render_settings import stack_file_config
 from infra.task_specs import TaskSpec
 from tasks import cli
-from tasks.app_tasks import parse_app_tasks
-from tasks.catalog import CATALOG, task_names
+from tasks.contract.app_tasks import parse_app_tasks
+from tasks.contract.catalog import CATALOG, task_names
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
 from tasks.launcher.results import OUTCOMES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import catalog
+from tasks.contract import catalog
 from tests.launcher.conftest import Launcher, World
 
 REASON = ("--reason", "first admin")

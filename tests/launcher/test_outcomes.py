@@ -12,7 +12,7 @@ import ast
 import importlib
 import re
 
-from tasks.errors import AdminTaskError
+from tasks.contract.errors import AdminTaskError
 from tasks.launcher.arguments import TIMEOUT_HELP
 from tasks.launcher.results import OUTCOMES, Outcome
 from tests.conftest import PROJECT_ROOT

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.context import RunContext
+from tasks.contract.context import RunContext
 from tasks.launcher.request import started_by, stop_reason
 
 RUN_IDS = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=128)

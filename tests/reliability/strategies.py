@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tasks.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH
+from tasks.contract.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH
 
 ATEXT = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 LABEL_INNER = string.ascii_letters + string.digits + "-"

@@ -8,8 +8,8 @@ import unicodedata
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tasks.errors import InvalidInput
-from tasks.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH, validate_email
+from tasks.contract.errors import InvalidInput
+from tasks.contract.validation import MAX_EMAIL_LENGTH, MAX_LOCAL_PART_LENGTH, validate_email
 from tests.reliability.strategies import (
     ATEXT,
     domains,

@@ -32,6 +32,6 @@ def test_seeding_commands_never_load_pulumi_or_boto3(sqlite_database: Database) 
     report = json.loads(completed.stdout)
 
     assert report["codes"] == [0, 0, 0, 0], "the seeds must really have run"
-    assert "tasks.seeding" in report["modules"] and "tasks.superuser" in report["modules"]
+    assert "tasks.jobs.seeding" in report["modules"] and "tasks.jobs.superuser" in report["modules"]
     loaded = sorted(m for m in report["modules"] if m.split(".")[0] in FORBIDDEN)
     assert loaded == []

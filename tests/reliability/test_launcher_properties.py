@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tasks.catalog import MAX_TIMEOUT_SECONDS
+from tasks.contract.catalog import MAX_TIMEOUT_SECONDS
 from tests.launcher.conftest import FakeClock, Launcher, World, reset_account
 from tests.reliability.strategies import valid_addresses
 

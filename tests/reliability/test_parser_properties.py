@@ -17,11 +17,11 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tasks.errors import InvalidInput
+from tasks.contract.errors import InvalidInput
+from tasks.contract.settings import MAX_JSON_DEPTH, LaunchSettings, load_settings
 from tasks.launcher.output import Printer
 from tasks.launcher.settings_input import load_launch_settings
 from tasks.launcher.summary import MAX_RESULT_LINE, result_line_from
-from tasks.settings import MAX_JSON_DEPTH, LaunchSettings, load_settings
 from tests.launcher.conftest import FakeClock
 from tests.reliability.strategies import VALID_SETTINGS, json_texts, json_values, settings_texts
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tasks.errors import InvalidInput
+from tasks.contract.errors import InvalidInput
 
 ProfileKind = Literal["role", "django"]
 IdStrategy = Literal["database", "uuid"]

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from tasks.errors import InvalidInput
-from tasks.task_settings import TaskSettings, parse_task
-from tasks.validation import validate_environment_name
+from tasks.contract.errors import InvalidInput
+from tasks.contract.task_settings import TaskSettings, parse_task
+from tasks.contract.validation import validate_environment_name
 
 # The AWS formats below are shared with the stack config (infra/config_rules.py) and the
 # policy pack, so a value the stack accepts is one the launcher accepts.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tasks.accounts.users import DJANGO_FIELDS, django_user, with_username
-from tasks.errors import InvalidInput
-from tasks.operation import Scope, new_id_values
-from tasks.outcome import Changes, Decision
-from tasks.passwords import check_password_policy, pbkdf2_sha256
-from tasks.seeding import insert_or_lock
+from tasks.contract.errors import InvalidInput
+from tasks.contract.outcome import Changes, Decision
+from tasks.jobs.operation import Scope, new_id_values
+from tasks.jobs.passwords import check_password_policy, pbkdf2_sha256
+from tasks.jobs.seeding import insert_or_lock
+from tasks.jobs.users import DJANGO_FIELDS, django_user, with_username
 
 _USERNAME = re.compile(r"[\w.@+-]{1,150}", re.ASCII)
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tasks.accounts.users import ROLE_FIELDS, live_with_email, role_user
-from tasks.errors import DatabaseFailed
-from tasks.operation import Scope, new_id_values
-from tasks.outcome import Changes, Decision
+from tasks.contract.errors import DatabaseFailed
+from tasks.contract.outcome import Changes, Decision
+from tasks.jobs.operation import Scope, new_id_values
+from tasks.jobs.users import ROLE_FIELDS, live_with_email, role_user
 
 
 def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:

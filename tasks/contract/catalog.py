@@ -1,7 +1,7 @@
 """The catalog: the built-in admin tasks, the commands of this package.
 
 The stack creates one task definition per entry enabled for an environment (and one
-per application task declared in its config, :mod:`tasks.app_tasks`) and puts every
+per application task declared in its config, :mod:`tasks.contract.app_tasks`) and puts every
 task's parameters into the launch settings, from which the launcher validates a
 request. The workflow's ``task`` choice list holds these names and every application
 task of the stack files (a test checks). No Pulumi import here: the container and the
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tasks.errors import InvalidInput
-from tasks.parameters import ParameterSpec
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import ParameterSpec
 
 ImageKind = Literal["tasks", "app"]
 SecretName = Literal["database", "django-superuser"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func
 
-from tasks.operation import Scope
+from tasks.jobs.operation import Scope
 
 #: Logical columns read from a ``role`` user row, and from a ``django`` one.
 ROLE_FIELDS = ("id", "email", "role", "isActive", "deletedAt")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.errors import InvalidInput
-from tasks.validation import validate_reason
+from tasks.contract.errors import InvalidInput
+from tasks.contract.validation import validate_reason
 
 MAX_ACTOR_LENGTH = 255
 MAX_RUN_ID_LENGTH = 128

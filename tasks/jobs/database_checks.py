@@ -12,7 +12,7 @@ from sqlalchemy import exc
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL
 
-from tasks.errors import InvalidInput
+from tasks.contract.errors import InvalidInput
 
 #: A libpq connection keyword (sslmode, application_name, options, ...).
 _QUERY_KEY = re.compile(r"[a-z][a-z_]{0,63}", re.ASCII)

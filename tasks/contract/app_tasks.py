@@ -3,7 +3,7 @@
 ``admin-tasks:appTasks`` maps a task name to a description, one argv list (``command``)
 or several run in order (``steps``), typed parameters, the secrets it receives and its
 size. A parameter reaches the command only through a ``{name}`` placeholder inside one
-argv element (:mod:`tasks.argv_templates`).
+argv element (:mod:`tasks.contract.argv_templates`).
 
 Declarations are validated here, once, for the stack (which creates the task
 definitions) and for the launcher (which validates parameters from the launch settings).
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.argv_templates import (
+from tasks.contract.argv_templates import (
     MAX_ARGUMENT_LENGTH,
     MAX_ARGUMENTS,
     MAX_STEPS,
@@ -23,15 +23,15 @@ from tasks.argv_templates import (
     entry_point_argv,
     segments,
 )
-from tasks.catalog import (
+from tasks.contract.catalog import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
     SECRET_INPUTS,
     TASK_NAME,
     SecretName,
 )
-from tasks.errors import InvalidInput
-from tasks.parameters import ParameterSpec, app_parameter_env, parse_parameter
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import ParameterSpec, app_parameter_env, parse_parameter
 
 SECRET_NAMES: tuple[SecretName, ...] = tuple(SECRET_INPUTS)
 # Names a POSIX shell (or bash, when /bin/sh is bash) runs as builtins or keywords

@@ -2,7 +2,7 @@
 exit code 4 with one line an operator can act on.
 
 Which database, and how a connection must authenticate, is decided first, from the
-environment, in :mod:`tasks.database_url` (re-exported here).
+environment, in :mod:`tasks.jobs.database_url` (re-exported here).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.pool import NullPool
 
-from tasks.context import running_in_ecs
-from tasks.database_url import DatabaseTarget, resolve_target
-from tasks.errors import DatabaseFailed
+from tasks.contract.context import running_in_ecs
+from tasks.contract.errors import DatabaseFailed
+from tasks.jobs.database_url import DatabaseTarget, resolve_target
 
 __all__ = ["DatabaseTarget", "apply_timeouts", "database_errors", "lock_timeout_ms",
            "make_engine", "resolve_target", "running_in_ecs"]

@@ -13,7 +13,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 
-from tasks.parameters import ParameterSpec
+from tasks.contract.parameters import ParameterSpec
 
 MAX_STEPS = 20
 MAX_ARGUMENTS = 100

@@ -26,11 +26,11 @@ from sqlalchemy import (
     update,
 )
 
-from tasks.context import RunContext
-from tasks.database import DatabaseTarget, apply_timeouts, database_errors
-from tasks.outcome import Decision, TaskResult
-from tasks.profiles import Profile, TableSpec
-from tasks.schema import Tables, build_tables
+from tasks.contract.context import RunContext
+from tasks.contract.outcome import Decision, TaskResult
+from tasks.jobs.database import DatabaseTarget, apply_timeouts, database_errors
+from tasks.jobs.profiles import Profile, TableSpec
+from tasks.jobs.schema import Tables, build_tables
 
 
 @contextmanager

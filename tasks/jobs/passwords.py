@@ -25,7 +25,7 @@ from difflib import SequenceMatcher
 from functools import cache
 from importlib import resources
 
-from tasks.errors import InvalidInput
+from tasks.contract.errors import InvalidInput
 
 DEFAULT_ITERATIONS = 1_000_000  # Django 5.2's PBKDF2PasswordHasher.iterations
 MINIMUM_ITERATIONS = 600_000  # OWASP's floor for PBKDF2-HMAC-SHA256
@@ -55,7 +55,7 @@ def pbkdf2_sha256(password: str, *, iterations: int = DEFAULT_ITERATIONS, salt: 
 @cache
 def common_passwords() -> frozenset[str]:
     """Django's common-password list, read on first use; its header is the leading ``#`` lines."""
-    source = resources.files("tasks").joinpath("data/common-passwords.txt")
+    source = resources.files("tasks.jobs").joinpath("data/common-passwords.txt")
     with source.open("r", encoding="utf-8") as lines:
         # Read as Django reads its copy: text mode, every remaining line stripped, none skipped
         # (entries such as "#1pimp" start with "#", so only the leading block is the header).

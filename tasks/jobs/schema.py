@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 
-from tasks.profiles import Profile, TableSpec
+from tasks.jobs.profiles import Profile, TableSpec
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 from sqlalchemy.engine import URL, make_url
 
-from tasks.context import running_in_ecs
-from tasks.database_checks import check_connection_settings, check_hosts
-from tasks.errors import InvalidInput
+from tasks.contract.context import running_in_ecs
+from tasks.contract.errors import InvalidInput
+from tasks.jobs.database_checks import check_connection_settings, check_hosts
 
 log = logging.getLogger("admin-tasks")
 

@@ -1,6 +1,6 @@
 """``deactivate-superuser`` and ``reset-superuser-password`` on the ``django`` profile.
 
-``deactivate-superuser`` locks like ``remove-admin`` (see :mod:`tasks.accounts.role`):
+``deactivate-superuser`` locks like ``remove-admin`` (see :mod:`tasks.jobs.accounts.role`):
 every active superuser row and the target, FOR UPDATE in id order in one statement, and
 it counts the other active superusers among them, so concurrent runs never leave none.
 ``reset-superuser-password`` locks the target row, checks the new password against the
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.accounts.users import DJANGO_FIELDS, active_superusers, django_user, with_username
-from tasks.operation import Scope
-from tasks.outcome import Changes, Decision
-from tasks.passwords import check_password_policy
+from tasks.contract.outcome import Changes, Decision
+from tasks.jobs.operation import Scope
+from tasks.jobs.passwords import check_password_policy
+from tasks.jobs.users import DJANGO_FIELDS, active_superusers, django_user, with_username
 
 SEED_INSTEAD = "to create a superuser, use seed-superuser"
 #: What the audit record says of a password: never the password, its hash or any part.

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.accounts.users import ROLE_FIELDS, active_admins, live_with_email, role_user
-from tasks.operation import Scope
-from tasks.outcome import Changes, Decision
+from tasks.contract.outcome import Changes, Decision
+from tasks.jobs.operation import Scope
+from tasks.jobs.users import ROLE_FIELDS, active_admins, live_with_email, role_user
 
 SEED_INSTEAD = "to make a new admin, use seed-admin with an address no live account has"
 

@@ -1,7 +1,7 @@
 """Task parameters: what an operator may pass to a task, and the one validator per type.
 
-A parameter is declared once — in code for the built-in tasks (:mod:`tasks.catalog`),
-in stack config for application tasks (:mod:`tasks.app_tasks`) — and travels to the
+A parameter is declared once — in code for the built-in tasks (:mod:`tasks.contract.catalog`),
+in stack config for application tasks (:mod:`tasks.contract.app_tasks`) — and travels to the
 launcher inside the launch settings as :meth:`ParameterSpec.to_document`. The launcher
 validates every value with :meth:`ParameterSpec.validate` before any AWS call and hands
 it to the container as the environment variable ``env_var``, never inside a shell string.
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from tasks.bounded_match import PATTERN_SECONDS, bounded_full_match
-from tasks.errors import InvalidInput
-from tasks.validation import validate_email
+from tasks.contract.bounded_match import PATTERN_SECONDS, bounded_full_match
+from tasks.contract.errors import InvalidInput
+from tasks.contract.validation import validate_email
 
 ParameterType = Literal["string", "email", "integer", "choice"]
 TYPES: tuple[ParameterType, ...] = ("string", "email", "integer", "choice")

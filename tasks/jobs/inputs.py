@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.context import RunContext, context_from_environment
-from tasks.database import DatabaseTarget, make_engine, resolve_target
-from tasks.errors import InvalidInput
-from tasks.outcome import CommandResult, Decision
-from tasks.passwords import DEFAULT_ITERATIONS
-from tasks.profiles import BUILT_IN, Profile, ProfileKind, choose_profile
-from tasks.validation import validate_email
+from tasks.contract.context import RunContext, context_from_environment
+from tasks.contract.errors import InvalidInput
+from tasks.contract.outcome import CommandResult, Decision
+from tasks.contract.validation import validate_email
+from tasks.jobs.database import DatabaseTarget, make_engine, resolve_target
+from tasks.jobs.passwords import DEFAULT_ITERATIONS
+from tasks.jobs.profiles import BUILT_IN, Profile, ProfileKind, choose_profile
 
 PREVIEW_VARIABLE = "ADMIN_TASK_PREVIEW"
 PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"  # noqa: S105 (a name, not a password)
@@ -63,7 +63,7 @@ def email_input(flag: str | None, environ: Mapping[str, str]) -> str:
 
 
 def username_input(flag: str | None, environ: Mapping[str, str], variable: str) -> str:
-    from tasks.superuser import validate_username
+    from tasks.jobs.superuser import validate_username
 
     return validate_username(flag if flag is not None else environ.get(variable, ""), variable)
 
@@ -102,7 +102,7 @@ class Run:
                    args.preview)
 
     def perform(self, act: Callable[..., Decision]) -> CommandResult:
-        from tasks.operation import perform
+        from tasks.jobs.operation import perform
 
         result = perform(make_engine(self.target), self.target, self.profile, self.context, act,
                          preview=self.preview)

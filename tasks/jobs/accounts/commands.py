@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from tasks.inputs import (
+from tasks.contract.outcome import CommandResult
+from tasks.jobs.inputs import (
     Run,
     add_iterations,
     add_write_command,
@@ -16,28 +17,27 @@ from tasks.inputs import (
     superuser_password,
     username_input,
 )
-from tasks.outcome import CommandResult
-from tasks.passwords import check_password_policy
+from tasks.jobs.passwords import check_password_policy
 
 USERNAME_VARIABLE = "ADMIN_USERNAME"
 
 
 def _remove_admin(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    from tasks.accounts.role import remove_admin
+    from tasks.jobs.accounts.role import remove_admin
 
     email = email_input(args.email, environ)
     return Run.prepare(args, environ, "role").perform(partial(remove_admin, email=email))
 
 
 def _reactivate_admin(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    from tasks.accounts.role import reactivate_admin
+    from tasks.jobs.accounts.role import reactivate_admin
 
     email = email_input(args.email, environ)
     return Run.prepare(args, environ, "role").perform(partial(reactivate_admin, email=email))
 
 
 def _deactivate_superuser(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    from tasks.accounts.django import deactivate_superuser
+    from tasks.jobs.accounts.django import deactivate_superuser
 
     username = username_input(args.username, environ, USERNAME_VARIABLE)
     return Run.prepare(args, environ, "django").perform(
@@ -46,8 +46,8 @@ def _deactivate_superuser(args: argparse.Namespace, environ: Mapping[str, str]) 
 
 def _reset_superuser_password(args: argparse.Namespace,
                               environ: Mapping[str, str]) -> CommandResult:
-    from tasks.accounts.django import reset_superuser_password
-    from tasks.passwords import pbkdf2_sha256
+    from tasks.jobs.accounts.django import reset_superuser_password
+    from tasks.jobs.passwords import pbkdf2_sha256
 
     username = username_input(args.username, environ, USERNAME_VARIABLE)
     password = superuser_password(environ)

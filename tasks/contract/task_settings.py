@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.argv_templates import (
+from tasks.contract.argv_templates import (
     MAX_ARGUMENT_LENGTH,
     MAX_ARGUMENTS,
     MAX_STEPS,
     render_steps,
     segments,
 )
-from tasks.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
-from tasks.errors import InvalidInput
-from tasks.parameters import ParameterSpec, parse_parameter
+from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import ParameterSpec, parse_parameter
 
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")

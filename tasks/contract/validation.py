@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tasks.errors import InvalidInput
+from tasks.contract.errors import InvalidInput
 
 MAX_EMAIL_LENGTH = 254
 MAX_LOCAL_PART_LENGTH = 64

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from tasks.database import database_errors, make_engine, resolve_target
-from tasks.inputs import (
+from tasks.contract.outcome import CommandResult
+from tasks.contract.validation import validate_email
+from tasks.jobs.database import database_errors, make_engine, resolve_target
+from tasks.jobs.inputs import (
     Run,
     add_iterations,
     add_profile,
@@ -17,10 +19,8 @@ from tasks.inputs import (
     iterations,
     superuser_password,
 )
-from tasks.outcome import CommandResult
-from tasks.profiles import choose_profile
-from tasks.schema import create_tables
-from tasks.validation import validate_email
+from tasks.jobs.profiles import choose_profile
+from tasks.jobs.schema import create_tables
 
 
 def _init_db(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
@@ -37,14 +37,14 @@ def _init_db(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandRes
 
 
 def _seed_admin(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    from tasks.seeding import seed_admin
+    from tasks.jobs.seeding import seed_admin
 
     email = email_input(args.email, environ)
     return Run.prepare(args, environ, "role").perform(partial(seed_admin, email=email))
 
 
 def _seed_superuser(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
-    from tasks.superuser import checked_hash, seed_superuser, validate_username
+    from tasks.jobs.superuser import checked_hash, seed_superuser, validate_username
 
     username = validate_username(args.username or environ.get("DJANGO_SUPERUSER_USERNAME", ""))
     email = validate_email(args.email or environ.get("DJANGO_SUPERUSER_EMAIL", ""))

@@ -1,0 +1,62 @@
+"""The launch-settings contract: what the Pulumi program, the launcher and the container
+agree on, and nothing that runs anything.
+
+It holds the built-in catalog (:mod:`.catalog`), the parameter types (:mod:`.parameters`,
+:mod:`.bounded_match`), application-task declarations (:mod:`.app_tasks`,
+:mod:`.argv_templates`), the launch-settings document (:mod:`.settings`,
+:mod:`.task_settings`), the run context the launcher hands the container
+(:mod:`.context`), the result line the container prints and the launcher reads
+(:mod:`.outcome`), and the shared validators and errors (:mod:`.validation`,
+:mod:`.errors`). Standard library only.
+
+Who may import it: everything in ``tasks`` (its submodules directly), and ``infra``
+through the names below only (an import-linter contract, ``make lint``, enforces both
+this and that the contract imports neither the launcher nor the container's commands).
+"""
+
+from tasks.contract.app_tasks import AppTask, DeclarationError, entry_point, parse_app_tasks
+from tasks.contract.catalog import (
+    CatalogEntry,
+    ImageKind,
+    SecretInput,
+    SecretName,
+    get_task,
+    secret_inputs,
+    task_names,
+)
+from tasks.contract.errors import InvalidInput
+from tasks.contract.parameters import ParameterSpec
+from tasks.contract.settings import (
+    CLUSTER_ARN,
+    PARTITION,
+    REGION,
+    SECURITY_GROUP,
+    SUBNET,
+    load_settings,
+    settings_document,
+)
+from tasks.contract.validation import validate_environment_name
+
+__all__ = [
+    "CLUSTER_ARN",
+    "PARTITION",
+    "REGION",
+    "SECURITY_GROUP",
+    "SUBNET",
+    "AppTask",
+    "CatalogEntry",
+    "DeclarationError",
+    "ImageKind",
+    "InvalidInput",
+    "ParameterSpec",
+    "SecretInput",
+    "SecretName",
+    "entry_point",
+    "get_task",
+    "load_settings",
+    "parse_app_tasks",
+    "secret_inputs",
+    "settings_document",
+    "task_names",
+    "validate_environment_name",
+]
