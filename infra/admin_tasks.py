@@ -60,6 +60,7 @@ class AdminTasksArgs:
     app_tasks: Mapping[str, Any] | None = None
     tasks: Sequence[str] | None = None
     require_approval: bool | None = None
+    required_approvals: int | None = None
     log_retention_days: int | None = None
     database_secret_arn: str | None = None
     database_host: str | None = None

@@ -35,8 +35,8 @@ KNOWN_KEYS = {
     "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
     "oidcProviderArn", "reviewers", "minimumReviewers", "canAdminsBypass", "clusterArn",
     "subnets", "securityGroups", "assignPublicIp", "tasksImage", "appImage", "appTasks",
-    "tasks", "requireApproval", "logRetentionDays", "databaseSecretArn", "databaseHost",
-    "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
+    "tasks", "requireApproval", "requiredApprovals", "logRetentionDays", "databaseSecretArn",
+    "databaseHost", "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
     "secretRecoveryWindowDays", "taskCpu", "taskMemory", "taskSizes", "containerUser",
     "production",
 }

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from infra import config_rules as rules
 from infra.config_values import ConfigReader, config_error
-from tasks.contract import CLUSTER_ARN, REGION, SECURITY_GROUP, SUBNET
+from tasks.contract import (
+    CLUSTER_ARN,
+    MAX_REQUIRED_APPROVALS,
+    REGION,
+    SECURITY_GROUP,
+    SUBNET,
+)
 
 MAX_REVIEWERS = 6  # GitHub's limit per environment
 
@@ -32,6 +38,9 @@ class GithubConfig:
     """Slugs of required reviewer teams (of the owning organisation)."""
     can_admins_bypass: bool
     """Whether repository admins may skip review (never in production)."""
+    required_approvals: int = 1
+    """Distinct people, none of them a requester, who must approve each run (one GitHub
+    environment per approval: tasks.contract.settings.approval_environments)."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +108,25 @@ def parse_github(reader: ConfigReader, production: bool) -> GithubConfig:
                            "add user logins or team slugs under reviewers.users / reviewers.teams")
     return GithubConfig(
         owner=owner, repository=repository,
+        required_approvals=_required_approvals(reader, production, users, teams),
         owner_id=reader.optional_integer("githubOwnerId", 1, 2**53, ids_fix),
         repository_id=reader.optional_integer("githubRepositoryId", 1, 2**53, ids_fix),
         oidc_provider_arn=provider, reviewer_users=users, reviewer_teams=teams,
         can_admins_bypass=bypass)
+
+
+def _required_approvals(reader: ConfigReader, production: bool, users: tuple[str, ...],
+                        teams: tuple[str, ...]) -> int:
+    fix = "use 1 to 6 (2 or more in production)"
+    required = reader.integer("requiredApprovals", 1, MAX_REQUIRED_APPROVALS, fix, default=1)
+    if production and required < 2:
+        raise config_error("requiredApprovals", f"is {required} in a production environment",
+                           "set it to 2 or more: a production run needs two distinct people "
+                           "besides the one who asked")
+    if not teams and len(users) < required:
+        raise config_error("requiredApprovals", f"is {required}, but reviewers.users names "
+                           f"only {len(users)} people", "add reviewers (or a team), or lower it")
+    return required
 
 
 def _reviewers(raw: dict[str, object]) -> tuple[tuple[str, ...], tuple[str, ...]]:

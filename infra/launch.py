@@ -28,5 +28,6 @@ def launch_settings(config: StackConfig) -> dict[str, Any]:
         subnets=list(network.subnets), security_groups=list(network.security_groups),
         assign_public_ip=network.assign_public_ip,
         log_group=log_group_name(config.environment), require_approval=config.require_approval,
+        required_approvals=config.github.required_approvals,
         tasks={task.name: task_entry(config.environment, task) for task in config.tasks},
     )

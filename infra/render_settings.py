@@ -24,7 +24,7 @@ from typing import Any
 
 from infra.config import ConfigError, parse_config
 from infra.launch import launch_settings
-from tasks.contract import InvalidInput, load_settings
+from tasks.contract import InvalidInput, load_settings, validate_environment_name
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED_SETTINGS = "launch-settings"
@@ -107,6 +107,8 @@ USAGE = ("usage: python -m infra.render_settings STACK        (reads Pulumi.STAC
 
 
 def render(name: str, *, by_environment: bool, root: Path) -> dict[str, Any]:
+    if by_environment:
+        validate_environment_name(name)  # before it is part of any file name
     if by_environment and (committed := committed_settings(name, root)) is not None:
         return committed
     stack = stack_of_environment(name, root) if by_environment else name

@@ -25,8 +25,10 @@ from infra.naming import (
     prefix,
     task_family,
 )
+from infra.placement import checked_region, checked_repository
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
 from infra.task_specs import TaskSpec
+from tasks.contract import approval_environments
 
 #: The component's output attributes and the stack outputs they are.
 OUTPUT_ATTRIBUTES = {
@@ -51,6 +53,8 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
     child = pulumi.ResourceOptions(parent=parent,
                                    aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
     provider = github_provider or github.Provider("github", owner=config.github.owner, opts=child)
+    repository = checked_repository(config, provider) if github_provider else \
+        config.github.repository
     owner_id, repository_id = _github_ids(config, provider)
     oidc = GithubOidc("github-oidc", GithubOidcArgs(
         role_name=f"{prefix(env)}-github", existing_provider_arn=config.github.oidc_provider_arn,
@@ -74,13 +78,15 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
         log_group_arn=definitions.log_group_arn), opts=child)
     settings_json = json.dumps(settings, sort_keys=True)
     environment = GithubEnvironment("github-environment", GithubEnvironmentArgs(
-        repository=config.github.repository, environment=env,
+        repository=repository, environment=env,
         reviewer_user_ids=[_user_id(login, provider) for login in config.github.reviewer_users],
         reviewer_team_ids=[_team_id(slug, provider) for slug in config.github.reviewer_teams],
         can_admins_bypass=config.github.can_admins_bypass,
         variables={"ADMIN_TASKS_SETTINGS": settings_json, "ADMIN_TASKS_ROLE_ARN": oidc.role_arn,
-                   "AWS_REGION": network.region},
-        variables_after=[definitions, launcher]),
+                   "AWS_REGION": checked_region(config, parent)},
+        variables_after=[definitions, launcher],
+        approval_environments=approval_environments(
+            env, config.github.required_approvals)[1:]),
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(providers=[provider])))
     return {"roleArn": oidc.role_arn, "oidcProviderArn": oidc.provider_arn,
             "launchSettings": settings_json, "logGroupName": definitions.log_group_name,

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from tasks.contract.context import CONTAINER_MARKER, running_in_ecs
 from tasks.contract.errors import AdminTaskError, InvalidInput
-from tasks.contract.outcome import CommandResult, error_line
+from tasks.contract.outcome import CommandResult, bound_to_run, error_line
 from tasks.jobs.accounts.commands import add_account_commands
 from tasks.jobs.commands import add_seed_commands
 from tasks.jobs.inputs import Handler, preview_mode
@@ -111,9 +111,10 @@ def build_parser(argv: Sequence[str] = ()) -> ArgumentParser:
     return parser
 
 
-def _emit(line: dict[str, Any]) -> None:
+def _emit(line: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """The result line; in ECS bound to the run (:func:`bound_to_run`)."""
     sys.stderr.flush()
-    sys.stdout.write(json.dumps(line, default=str) + "\n")
+    sys.stdout.write(json.dumps(bound_to_run(line, environ), default=str) + "\n")
     sys.stdout.flush()
 
 
@@ -165,10 +166,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         result = handler(args, environ)
     except AdminTaskError as error:
         log.error("%s", error)
-        _emit(error_line(error.outcome, str(error), preview))
+        _emit(error_line(error.outcome, str(error), preview), environ)
         return error.exit_code
     log.info("%s", result.message) if result.exit_code == 0 else log.error("%s", result.message)
     if preview:
         log.info("%s", PREVIEW_NOTE)
-    _emit(result.line)
+    _emit(result.line, environ)
     return result.exit_code

@@ -19,6 +19,7 @@ import yaml
 from infra.render_settings import stack_file_config
 from tasks.cli import build_parser
 from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, task_names
+from tasks.contract.settings import MAX_REQUIRED_APPROVALS, approval_environments
 from tests.conftest import PROJECT_ROOT, run_module_without
 
 WORKFLOW_PATH = PROJECT_ROOT / ".github" / "workflows" / "admin-task.yml"
@@ -90,7 +91,8 @@ def test_only_a_manual_dispatch_starts_it() -> None:
 
 def test_the_job_waits_for_the_environment_runs_only_on_main_and_one_at_a_time() -> None:
     assert JOB["environment"] == "${{ inputs.environment }}"
-    assert JOB["if"] == "github.ref == 'refs/heads/main'"
+    assert JOB["if"].startswith("!cancelled() && github.ref == 'refs/heads/main' && "
+                                "needs.check.result == 'success'")
     assert JOB["concurrency"] == {"group": "admin-task-${{ inputs.environment }}",
                                   "cancel-in-progress": False}
     longest_task_minutes = MAX_TIMEOUT_SECONDS / 60
@@ -121,11 +123,13 @@ def test_inputs_reach_scripts_only_through_env() -> None:
 
 
 def test_the_request_is_checked_and_shown_before_a_reviewer_is_asked_without_aws() -> None:
-    assert JOB["needs"] == "check"
+    assert JOB["needs"][0] == "check"
     assert "environment" not in CHECK_JOB
-    assert CHECK_JOB["permissions"] == {"contents": "read"}
-    assert CHECK_JOB["if"] == JOB["if"]
-    assert CHECK_JOB["outputs"] == {"request": "${{ steps.check.outputs.request }}"}
+    assert CHECK_JOB["permissions"] == {"contents": "read", "actions": "read"}
+    assert CHECK_JOB["if"] == "github.ref == 'refs/heads/main'"
+    assert CHECK_JOB["outputs"] == {"request": "${{ steps.check.outputs.request }}",
+                                    "approvals": "${{ steps.check.outputs.approvals }}"}
+    assert step("Check the request", CHECK_JOB)["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert "vars." not in yaml.safe_dump(CHECK_JOB)
     assert step("Render", CHECK_JOB)["run"].startswith(
         'python -m infra.render_settings --environment "$TARGET_ENVIRONMENT" > ')
@@ -255,3 +259,23 @@ def test_checkov_github_actions_passes() -> None:
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Failed checks: 0" in completed.stdout
+
+
+def test_each_further_approval_is_one_more_environment_gating_one_job_in_a_chain() -> None:
+    """GitHub lets one reviewer approve an environment: requiredApprovals N needs N
+    environments, each holding one job, before the gated job (which counts the people)."""
+    names = approval_environments("${{ inputs.environment }}", MAX_REQUIRED_APPROVALS)
+    assert names[0] == JOB["environment"]
+    previous = "check"
+    for number, environment in enumerate(names[1:], start=2):
+        job = WORKFLOW["jobs"][f"approval-{number}"]
+        assert job["environment"] == environment
+        assert job["needs"] == (previous if previous == "check" else ["check", previous])
+        assert job["if"] == ("github.ref == 'refs/heads/main' && "
+                             f"fromJSON(needs.check.outputs.approvals) >= {number}")
+        assert job["permissions"] == {} and [s.get("uses") for s in job["steps"]] == [None]
+        assert "${{" not in yaml.safe_dump(job["steps"])  # no input, secret or variable
+        previous = f"approval-{number}"
+    assert JOB["needs"] == ["check", *(f"approval-{n}" for n in range(2, len(names) + 1))]
+    assert "!contains(needs.*.result, 'failure')" in JOB["if"]
+    assert "!contains(needs.*.result, 'cancelled')" in JOB["if"]

@@ -28,10 +28,12 @@ from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec
 from tasks.contract.settings import (
     CLUSTER_ARN,
+    MAX_REQUIRED_APPROVALS,
     PARTITION,
     REGION,
     SECURITY_GROUP,
     SUBNET,
+    approval_environments,
     load_settings,
     settings_document,
 )
@@ -39,6 +41,7 @@ from tasks.contract.validation import validate_environment_name
 
 __all__ = [
     "CLUSTER_ARN",
+    "MAX_REQUIRED_APPROVALS",
     "PARTITION",
     "REGION",
     "SECURITY_GROUP",
@@ -51,6 +54,7 @@ __all__ = [
     "ParameterSpec",
     "SecretInput",
     "SecretName",
+    "approval_environments",
     "entry_point",
     "get_task",
     "load_settings",

@@ -8,6 +8,7 @@ result line are both built from it, in one place, for real runs and previews ali
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -137,3 +138,18 @@ def error_line(outcome: str, message: str, preview: bool | None = None) -> dict[
     if preview is not None:
         line["preview"] = preview
     return {**line, "error": message}
+
+
+#: Sent by the launcher to a built-in task (never to an application's command): a value
+#: drawn for this one request, which the task package's result line repeats.
+RESULT_KEY_VARIABLE = "ADMIN_TASK_RESULT_KEY"
+
+
+def bound_to_run(line: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """``line`` with ``runId`` and ``resultKey`` when the launcher sent a result key: the
+    launcher takes only a line carrying both of its own values for the task's result, so
+    a line another program in the container prints cannot pass for it."""
+    key = environ.get(RESULT_KEY_VARIABLE)
+    if not key:
+        return line
+    return {**line, "runId": environ.get("ADMIN_TASK_RUN_ID", ""), "resultKey": key}

@@ -37,10 +37,21 @@ MAX_NUMBER_DIGITS = 100
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 _TOP_KEYS = {"environment", "region", "cluster", "subnets", "securityGroups", "assignPublicIp",
-             "logGroup", "requireApproval", "tasks"}
+             "logGroup", "requireApproval", "requiredApprovals", "tasks"}
+#: How many distinct people may be required to approve one run (stack config
+#: requiredApprovals): one GitHub environment per approval (approval_environments).
+MAX_REQUIRED_APPROVALS = 6
 
-__all__ = ["LaunchSettings", "TaskSettings", "load_settings", "parse_settings",
-           "settings_document"]
+__all__ = ["LaunchSettings", "TaskSettings", "approval_environments", "load_settings",
+           "parse_settings", "settings_document"]
+
+
+def approval_environments(environment: str, required: int) -> tuple[str, ...]:
+    """The GitHub environments whose approvals count for a run of ``environment``: its own,
+    then ``<environment>-approval-2`` … ``-approval-<required>``. GitHub lets any one
+    reviewer approve an environment, so each further approval is one more environment
+    (same reviewers), each gating one job of the workflow."""
+    return (environment, *(f"{environment}-approval-{n}" for n in range(2, required + 1)))
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,9 @@ class LaunchSettings:
     assign_public_ip: bool
     log_group: str
     require_approval: bool
+    required_approvals: int
+    """Distinct people, none of them a requester, who must approve a run (when
+    ``require_approval``), one per environment of :func:`approval_environments`."""
     tasks: Mapping[str, TaskSettings]
     document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The validated document itself: what a request digest binds (tasks.launcher.inputs)."""
@@ -68,14 +82,14 @@ class LaunchSettings:
 
 def settings_document(*, environment: str, region: str, cluster: str, subnets: list[str],
                       security_groups: list[str], assign_public_ip: bool, log_group: str,
-                      require_approval: bool,
+                      require_approval: bool, required_approvals: int,
                       tasks: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON-ready document (keys in the contract's spelling), validated on the way out."""
     document = {
         "environment": environment, "region": region, "cluster": cluster,
         "subnets": subnets, "securityGroups": security_groups,
         "assignPublicIp": assign_public_ip, "logGroup": log_group,
-        "requireApproval": require_approval,
+        "requireApproval": require_approval, "requiredApprovals": required_approvals,
         "tasks": {name: dict(task) for name, task in tasks.items()},
     }
     parse_settings(document)
@@ -118,6 +132,11 @@ def parse_settings(document: object) -> LaunchSettings:
     for key in ("assignPublicIp", "requireApproval"):
         if not isinstance(document[key], bool):
             raise _bad(key, "must be true or false")
+    required = document["requiredApprovals"]
+    if not isinstance(required, int) or isinstance(required, bool) \
+            or not 1 <= required <= MAX_REQUIRED_APPROVALS:
+        raise _bad("requiredApprovals", f"must be a whole number from 1 to "
+                   f"{MAX_REQUIRED_APPROVALS} (got {required!r})")
     tasks = document["tasks"]
     if not isinstance(tasks, dict) or not tasks:
         raise _bad("tasks", "must map at least one task name to its settings")
@@ -130,6 +149,7 @@ def parse_settings(document: object) -> LaunchSettings:
         assign_public_ip=document["assignPublicIp"],
         log_group=_string(document, "logGroup", _LOG_GROUP, ""),
         require_approval=document["requireApproval"],
+        required_approvals=required,
         tasks={str(name): parse_task(str(name), raw, _bad) for name, raw in tasks.items()},
         document=document,
     )

@@ -12,19 +12,30 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from tasks.contract.settings import approval_environments
 from tasks.launcher.clock import duration
 from tasks.launcher.inputs import CheckedInputs
 from tasks.launcher.markdown import code
 from tasks.launcher.results import RequestUnpublished
 
 
-def render_approval_request(inputs: CheckedInputs) -> str:
+def approvals_row(required: int, environments: tuple[str, ...]) -> str:
+    """What the reviewers must do between them."""
+    if required == 1:
+        return f"1 person other than who asked, for {code(environments[0])}"
+    return (f"**{required} distinct people** other than who asked, one for each of "
+            f"{', '.join(code(env) for env in environments)} (one person approving two counts once)")
+
+
+def render_approval_request(inputs: CheckedInputs, required_approvals: int = 1) -> str:
     contract, context = inputs.contract, inputs.context
     preview = ("**yes: a preview.** It runs the same checks and statements, reports what "
                "would change, and writes nothing" if inputs.preview else "no: this run writes")
     rows = [("Task", f"{code(inputs.task_name)}: {code(contract.description)}"),
             ("Environment", code(inputs.environment)),
             ("Requested by", code(context.actor)),
+            ("Approvals needed", approvals_row(required_approvals, approval_environments(
+                inputs.environment, required_approvals))),
             ("Reason", code(context.reason)),
             ("Run", code(context.run_id)),
             ("Timeout", duration(inputs.timeout_seconds)),
@@ -66,10 +77,14 @@ def _steps(inputs: CheckedInputs) -> list[str]:
     return lines
 
 
-def publish_approval_request(inputs: CheckedInputs, environ: Mapping[str, str]) -> None:
-    """Append the request to the job summary and hand its digest to the approved job."""
-    for variable, text in (("GITHUB_STEP_SUMMARY", render_approval_request(inputs)),
-                           ("GITHUB_OUTPUT", f"request={inputs.digest()}\n")):
+def publish_approval_request(inputs: CheckedInputs, environ: Mapping[str, str],
+                             required_approvals: int = 1) -> None:
+    """Append the request to the job summary; hand its digest to the approved job, and the
+    number of approvals to the workflow (which gates one job per further approval)."""
+    outputs = f"request={inputs.digest()}\napprovals={required_approvals}\n"
+    for variable, text in (("GITHUB_STEP_SUMMARY",
+                            render_approval_request(inputs, required_approvals)),
+                           ("GITHUB_OUTPUT", outputs)):
         path = environ.get(variable)
         if not path:
             continue

@@ -16,11 +16,13 @@ from dataclasses import replace
 
 from tasks.contract.context import context_from_environment
 from tasks.contract.errors import AdminTaskError, InvalidInput, Refused
+from tasks.contract.settings import approval_environments
 from tasks.contract.validation import validate_environment_name
 from tasks.launcher.approval_request import publish_approval_request
 from tasks.launcher.approvals import in_github_actions, read_approval, refuse_unreviewed
 from tasks.launcher.inputs import actor_from, check_run
 from tasks.launcher.request import LaunchRequest, build_request
+from tasks.launcher.requester import read_requesters
 from tasks.launcher.results import (
     CHECKED,
     DRY_RUN,
@@ -61,9 +63,14 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
 
 
 def _check(args: argparse.Namespace, environ: Mapping[str, str]) -> LauncherResult:
-    """Before approval: validate, then put the approval request on the run page."""
+    """Before approval: validate, then put the approval request on the run page. In
+    GitHub, a run a bot started is refused here already, before a reviewer is asked."""
     inputs, settings = check_run(args, environ, settings_required=False)
-    publish_approval_request(inputs, environ)
+    if in_github_actions(environ):
+        inputs = replace(inputs, context=replace(
+            inputs.context, actor=read_requesters(environ).name))
+    required = settings.required_approvals if settings else 1
+    publish_approval_request(inputs, environ, required)
     source = "its launch settings" if settings else "the built-in catalog"
     return LauncherResult.of(CHECKED, f"the inputs for {inputs.task_name} on "
                              f"{args.environment} are valid (checked against {source}; nothing "
@@ -82,10 +89,14 @@ def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> L
                       f"{args.environment} stack disagree about {inputs.task_name}; run `pulumi "
                       "up` for it, then start a new run; nothing was started")
     if in_github_actions(environ) and not args.dry_run:
-        approval = read_approval(environ, args.environment)
-        refuse_unreviewed(approval, actor=inputs.context.actor, environment=args.environment,
-                          required=settings.require_approval)
-        context = replace(inputs.context, approved_by=approval.approvers or None,
+        requesters = read_requesters(environ)
+        required = settings.required_approvals
+        approval = read_approval(environ, approval_environments(args.environment, required))
+        approvers = refuse_unreviewed(approval, requesters=requesters,
+                                      environment=args.environment, required=required,
+                                      approval_required=settings.require_approval)
+        context = replace(inputs.context, actor=requesters.name,
+                          approved_by=tuple(p.login for p in approvers) or None,
                           approval_comment=approval.comment)
         inputs = replace(inputs, context=context)
     return build_request(inputs, settings, environ)

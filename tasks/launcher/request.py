@@ -7,6 +7,7 @@ byte for byte, which is what ``--dry-run`` prints and what a retry sends again.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.contract.context import APPROVAL_COMMENT_VARIABLE, APPROVED_BY_VARIABLE, RunContext
+from tasks.contract.outcome import RESULT_KEY_VARIABLE
 from tasks.contract.settings import LaunchSettings, TaskSettings
 from tasks.launcher.inputs import CheckedInputs
 
@@ -53,6 +55,10 @@ class LaunchRequest:
     repository: str
     reviewed_in_github: bool = False
     """Whether this is a GitHub run (whose approvals were read), not a terminal's."""
+    result_key: str | None = None
+    """Sent to a built-in task, repeated in its result line: only a line with this key
+    and the run id is the task's result (an application task gets none, so no line of
+    its output can pass for one)."""
 
     @property
     def task_name(self) -> str:
@@ -90,7 +96,14 @@ class LaunchRequest:
             environment.append((APPROVAL_COMMENT_VARIABLE, context.approval_comment))
         if self.preview:
             environment.append(("ADMIN_TASK_PREVIEW", "true"))
+        if self.result_key is not None:
+            environment.append((RESULT_KEY_VARIABLE, self.result_key))
         return environment
+
+    def is_result(self, line: Mapping[str, Any]) -> bool:
+        """Whether a parsed JSON line is this task's result line, bound to this run."""
+        return (self.result_key is not None and line.get("resultKey") == self.result_key
+                and line.get("runId") == self.context.run_id)
 
     def run_task_request(self) -> dict[str, Any]:
         """The RunTask parameters; the clientToken is a digest of everything else."""
@@ -133,7 +146,19 @@ def _tag_value(value: str) -> str:
 def build_request(inputs: CheckedInputs, settings: LaunchSettings,
                   environ: Mapping[str, str]) -> LaunchRequest:
     """The request for checked inputs (their contract came from these settings)."""
-    return LaunchRequest(inputs=inputs, settings=settings,
-                         task=settings.tasks[inputs.task_name],
+    task = settings.tasks[inputs.task_name]
+    return LaunchRequest(inputs=inputs, settings=settings, task=task,
                          repository=environ.get("GITHUB_REPOSITORY") or "local",
-                         reviewed_in_github=environ.get("GITHUB_ACTIONS") == "true")
+                         reviewed_in_github=environ.get("GITHUB_ACTIONS") == "true",
+                         result_key=result_key(inputs.context.run_id, environ)
+                         if task.image == "tasks" else None)
+
+
+def result_key(run_id: str, environ: Mapping[str, str]) -> str:
+    """The result key of a run: an HMAC of its id under the job's GITHUB_TOKEN, so a
+    launcher started again for the same attempt sends the same request (and clientToken),
+    while nothing in the container can know it before the launcher sends it. Outside
+    GitHub the run id is itself drawn at random (``local-…``)."""
+    secret = environ.get("GITHUB_TOKEN") or run_id
+    return hmac.new(secret.encode(), f"admin-tasks result key {run_id}".encode(),
+                    hashlib.sha256).hexdigest()[:32]

@@ -83,9 +83,13 @@ class LauncherFailed(AdminTaskError):
 
 
 class ApprovalsUnreadable(AdminTaskError):
-    """GitHub's approvals of the run could not be read: nothing was started (exit 1)."""
+    """GitHub's record of the run (who started it, who approved it) could not be read:
+    nothing was started (exit 1)."""
 
     outcome, exit_code = APPROVALS_UNREADABLE.name, APPROVALS_UNREADABLE.code
+
+
+GithubUnreadable = ApprovalsUnreadable
 
 
 class RequestUnpublished(AdminTaskError):

@@ -18,6 +18,8 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+#: The environment the gated job names (the stack may add <env>-approval-N ones).
+MAIN_ENVIRONMENT = "github-environment-environment"
 BY_NUMBER = {guardrail.number: guardrail for guardrail in GUARDRAILS}
 Edit = Callable[[dict[str, Any]], object]
 # case -> (guardrail, a fragment of the expected message, how to break a real resource)

@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from infra.render_settings import stack_file_config
+from tests.infra.engine_urns import Registration
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("staging", "prod")
@@ -73,12 +74,31 @@ class CapturingMocks(pulumi.runtime.Mocks):
         function = args.token.rsplit(":", 1)[-1]
         self.calls.append(args.token)
         self.call_providers.append(args.provider or "")
-        n = len(self.calls)
+        n = sum(token.startswith("github:") for token in self.calls)  # the GitHub lookups
+        if function == "getRegion":
+            region = self._provider_input(args.provider, "region") or self.region
+            return {"region": region, "name": region, "id": region}, []
+        if function == "getCallerIdentity":
+            allowed = self._provider_input(args.provider, "allowedAccountIds")
+            allowed = json.loads(allowed) if isinstance(allowed, str) else allowed
+            account = allowed[0] if allowed else self.account
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/deployer",
+                    "userId": "AIDAEXAMPLE", "id": account}, []
         if function == "getRepository":
             return {"repoId": 900000 + n, "fullName": args.args.get("fullName")}, []
         if function in GITHUB_IDS:
             return {"id": GITHUB_IDS[function].format(n=n)}, []
         raise AssertionError(f"unexpected invoke {args.token}: add it to the mocks")
+
+
+    def _provider_input(self, reference: str | None, key: str) -> Any:
+        """An input of the explicit provider an invoke names (None: the default one)."""
+        if not reference:
+            return None
+        name = reference.split("::")[-2]
+        found = [r for r in self.resources if r.type.startswith("pulumi:providers:")
+                 and r.name == name]
+        return found[0].inputs.get(key) if found else None
 
 
 class CapturingMonitor(pulumi.runtime.mocks.MockMonitor):  # type: ignore[misc]
@@ -88,33 +108,18 @@ class CapturingMonitor(pulumi.runtime.mocks.MockMonitor):  # type: ignore[misc]
         super().__init__(mocks)
         self.urns: dict[tuple[str, str], str] = {}
         self.dependencies: dict[str, list[str]] = {}
-        self.previous_urns: dict[str, set[str]] = {}
+        self.registrations: dict[str, Registration] = {}
         self.parents: dict[str, str] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.urns[(request.type, request.name)] = response.urn
         self.parents[response.urn] = request.parent
-        self.previous_urns[response.urn] = {alias_urn(spec, request, response.urn)
-                                            for spec in request.aliases}
+        self.registrations[response.urn] = Registration(
+            request.type, request.name, request.parent, tuple(request.aliases))
         self.dependencies[response.urn] = [*request.dependencies, *(
             urn for deps in request.propertyDependencies.values() for urn in deps.urns)]
         return response
-
-
-def alias_urn(alias: Any, request: Any, urn: str) -> str:
-    """The URN an alias names, as the engine derives it from a spec: unset fields are the
-    resource's own; the parent is the spec's, none (`noParent`), or the resource's."""
-    if alias.WhichOneof("alias") == "urn":
-        return str(alias.urn)
-    spec = alias.spec
-    stack, project = urn.split("::")[0].rsplit(":", 1)[1], urn.split("::")[1]
-    parent = "" if spec.noParent else spec.parentUrn or request.parent
-    type_ = spec.type or request.type
-    if parent:
-        type_ = f"{parent.split('::')[2].split('$')[-1]}${type_}"
-    return (f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{type_}::"
-            f"{spec.name or request.name}")
 
 
 @dataclass
@@ -126,8 +131,9 @@ class StackRun:
     calls: list[str]
     dependencies: dict[str, list[str]] = field(default_factory=dict)
     call_providers: list[str] = field(default_factory=list)
-    previous_urns: dict[str, set[str]] = field(default_factory=dict)
-    """Each resource's URN → the URNs its aliases name (where earlier stacks had it)."""
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    """Each resource's (mock) URN → what its registration said (type, name, parent,
+    aliases): :class:`tests.infra.engine_urns.EngineUrns` derives the engine's URNs."""
     parents: dict[str, str] = field(default_factory=dict)
     """Each resource's URN → its parent's URN."""
 
@@ -140,6 +146,16 @@ class StackRun:
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
+
+    def invoke_providers(self, package: str) -> list[str]:
+        """The provider each invoke of ``package`` (e.g. "github") went to, by name."""
+        return [provider.split("::")[-2] if provider else "default" for token, provider
+                in zip(self.calls, self.call_providers, strict=True)
+                if token.startswith(f"{package}:")]
+
+    def named(self, name: str) -> Registered:
+        (found,) = [r for r in self.resources if r.name == name]
+        return found
 
     def one(self, type_: str) -> Registered:
         found = self.of_type(type_)
@@ -201,4 +217,4 @@ def run_program(program: Callable[[], Mapping[str, Any]], config: Mapping[str, A
     for resource in mocks.resources:
         resource.urn = monitor.urns[(resource.type, resource.name)]
     return StackRun(mocks.resources, outputs, mocks.calls, monitor.dependencies,
-                    mocks.call_providers, monitor.previous_urns, monitor.parents)
+                    mocks.call_providers, monitor.registrations, monitor.parents)

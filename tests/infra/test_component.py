@@ -3,29 +3,38 @@ program (its providers, its tags) gets the same resources as this project's stac
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pulumi
 import pytest
 
-from infra.admin_tasks import AdminTasksArgs, config_keys
-from infra.config import KNOWN_KEYS
-from tests.infra.harness import ROOT, STACKS, Registered, StackRun, run_program, run_stack, stack_config
+from infra.admin_tasks import AdminTasks, AdminTasksArgs, config_keys
+from infra.config import KNOWN_KEYS, parse_config
+from infra.placement import PlacementError
+from tests.infra.engine_urns import EngineUrns
+from tests.infra.harness import (
+    ROOT,
+    STACKS,
+    Registered,
+    StackRun,
+    as_runtime_strings,
+    run_program,
+    run_stack,
+    stack_config,
+)
 from tests.infra.platform_program import TEAM_TAGS, platform_program, staging_args
 
 COMPONENT = "admin-tasks:index:AdminTasks"
-# The engine leaves the root stack's type out of its children's URNs; the mock monitor
-# keeps it. The URNs recorded before the component (tests/infra/urns/) are the mock's.
+# The URNs recorded before the component (tests/infra/urns/) are the mock monitor's: with
+# at most two levels then, they are the engine's once the root stack's type is left out.
 ROOT_PARENT = "pulumi:pulumi:Stack$"
-
-
-def _engine_urn(urn: str) -> str:
-    return urn.replace(f"::{ROOT_PARENT}", "::")
 
 
 def _before(stack: str) -> set[str]:
     text = (ROOT / "tests" / "infra" / "urns" / f"{stack}.txt").read_text(encoding="utf-8")
-    return {_engine_urn(urn) for urn in text.split()}
+    return {urn.replace(f"::{ROOT_PARENT}", "::") for urn in text.split()}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -34,15 +43,20 @@ def test_a_deployed_stack_keeps_every_resource_under_the_component(stack: str) -
     or through an alias: `pulumi up` moves it under AdminTasks and replaces nothing."""
     before = _before(stack)
     run = run_stack(stack_config(stack), stack)
-    claimed: dict[str, set[str]] = {}
-    for resource in run.resources:
-        names = {_engine_urn(resource.urn)} | {_engine_urn(u) for u in
-                                               run.previous_urns[resource.urn]}
-        claimed[resource.urn] = names & before
+    engine = EngineUrns(run.registrations)
+    claimed = {resource.urn: ({engine.urn(resource.urn)} | engine.aliases(resource.urn)) & before
+               for resource in run.resources}
     new = [urn for urn, old in claimed.items() if not old]
-    assert [urn.rsplit("::", 2)[1] for urn in new] == [f"{ROOT_PARENT}{COMPONENT}"]
+    # Added, not moved: the component, and the environments of further required approvals.
+    required = json.loads(run.outputs["launchSettings"])["requiredApprovals"]
+    added = {f"github-environment-approval-{n}-{part}" for n in range(2, required + 1)
+             for part in ("environment", "main-only")}
+    assert {urn.rsplit("::", 1)[1] for urn in new} == {"admin-tasks", *added}
     assert all(len(old) == 1 for urn, old in claimed.items() if urn not in new), claimed
     assert set().union(*claimed.values()) == before
+    # Grandchildren moved too: their engine URNs now carry the component's type.
+    moved = [r for r in run.resources if r.type == "aws:iam/role:Role"]
+    assert moved and all(f"{COMPONENT}$admin-tasks:infra:" in engine.urn(r.urn) for r in moved)
 
 
 def test_every_stack_config_key_is_an_argument() -> None:
@@ -104,7 +118,8 @@ def test_the_programs_own_providers_and_tags_reach_every_resource(platform: Stac
     custom = [r for r in platform.resources if r.type.split(":")[0] in ("aws", "github")]
     assert {(r.type.split(":")[0], _provider_of(r)) for r in custom} == {
         ("aws", "platform-aws"), ("github", "platform-github")}
-    assert {p.split("::")[-2] for p in platform.call_providers} == {"platform-github"}
+    assert set(platform.invoke_providers("github")) == {"platform-github"}
+    assert set(platform.invoke_providers("aws")) == {"platform-aws"}
     tagged = [r for r in custom if "tags" in r.inputs]
     assert tagged and all(TEAM_TAGS.items() <= r.inputs["tags"].items() for r in tagged)
     assert not platform.of_type("pulumi:providers:github")[1:], "a second GitHub provider"
@@ -159,3 +174,49 @@ def test_the_documented_instantiation_runs_as_written() -> None:
     run = run_program(program, {}, "staging", project="platform")
     assert run.of_type("aws:ecs/taskDefinition:TaskDefinition")
     assert '"environment": "staging"' in run.outputs["launchSettings"]
+
+
+def test_without_ids_the_lookups_go_to_the_programs_github_provider() -> None:
+    run = run_program(lambda: platform_program(staging_args(
+        github_owner_id=None, github_repository_id=None)), {}, "billing-staging",
+        project="platform")
+    lookups = [t.rsplit(":", 1)[1] for t in run.calls if t.startswith("github:")]
+    assert {"getUser", "getRepository", "getTeam"} <= set(lookups)
+    assert set(run.invoke_providers("github")) == {"platform-github"}
+
+
+def test_stack_config_as_the_runtime_hands_it_over_reads_the_same() -> None:
+    """Pulumi hands a program strings (objects JSON-encoded): the same config either way."""
+    config = stack_config("prod")
+    from_strings = AdminTasksArgs.from_config(as_runtime_strings(config)).to_config()
+    assert parse_config(from_strings, "prod") == parse_config(config, "prod")
+
+
+@pytest.mark.parametrize(("providers", "fragment"), [
+    ({"github": {"owner": "evil-org"}},
+     "the GitHub provider acts for owner 'evil-org', but githubOwner is 'acme-corp'"),
+    ({"github": {}}, "the GitHub provider acts for owner None"),
+    ({"aws": {"region": "us-east-1"}},
+     "the AWS provider creates resources in us-east-1, account 111111111111, but the "
+     "arguments say eu-west-1"),
+    ({"aws": {"region": "eu-west-1", "allowed_account_ids": ["999999999999"]}},
+     "account 999999999999, but the arguments say eu-west-1, account 111111111111"),
+], ids=["another owner", "no owner", "another region", "another account"])
+def test_a_provider_that_points_elsewhere_stops_the_program(
+        providers: dict[str, dict[str, Any]], fragment: str) -> None:
+    """The role trusts githubOwner's repository and the settings name the region: a
+    provider acting elsewhere would leave the real environment unreviewed."""
+    import pulumi_aws as aws
+    import pulumi_github as github
+
+    def program() -> dict[str, Any]:
+        aws_provider = aws.Provider("platform-aws", **providers.get(
+            "aws", {"region": "eu-west-1"}))
+        github_provider = github.Provider("platform-github", **providers.get(
+            "github", {"owner": "acme-corp"}))
+        admin = AdminTasks("admin-tasks", staging_args(), opts=pulumi.ResourceOptions(
+            providers=[aws_provider, github_provider]))
+        return {"settings": admin.launch_settings}
+
+    with pytest.raises(PlacementError, match=re.escape(fragment)):
+        run_program(program, {}, "billing-staging", project="platform")

@@ -115,6 +115,19 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
                                           ("admin-tasks:databaseAuth", "never cleartext")),
     "approval turned off in production": ("prod", _set("requireApproval", False),
                                           ("admin-tasks:requireApproval", "production")),
+    "one approval in production": ("prod", _set("requiredApprovals", 1),
+                                   ("admin-tasks:requiredApprovals is 1 in a production",)),
+    "required approvals left to the default in production": (
+        "prod", _unset("requiredApprovals"),
+        ("admin-tasks:requiredApprovals is 1 in a production",)),
+    "seven approvals": ("staging", _set("requiredApprovals", 7),
+                        ("admin-tasks:requiredApprovals must be a whole number from 1 to 6",)),
+    "approvals as a boolean": ("staging", _set("requiredApprovals", True),
+                               ("admin-tasks:requiredApprovals must be a whole number",)),
+    "more approvals than reviewers": ("staging", lambda config: (
+        config.__setitem__("admin-tasks:reviewers", {"users": ["alice-ops"]}),
+        config.__setitem__("admin-tasks:requiredApprovals", 2)),
+        ("admin-tasks:requiredApprovals is 2, but reviewers.users names only 1",)),
     "app task sized twice": ("staging", lambda config: (
         _app_task(cpu=512, memory=1024)(config),
         config.__setitem__("admin-tasks:taskSizes", {"cleanup": {"cpu": 256, "memory": 512}})),

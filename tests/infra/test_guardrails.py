@@ -16,6 +16,7 @@ from infra.policy.guardrails import GUARDRAILS, Guardrail
 from tests.infra.breaking import (
     BY_NUMBER,
     ENVIRONMENT,
+    MAIN_ENVIRONMENT,
     ROLE,
     ROLE_POLICY,
     TASK_DEFINITION,
@@ -59,23 +60,23 @@ def test_task_role_has_no_policy_and_secrets_match_definitions(stack_run: StackR
 
 BROKEN: Cases = {
     "environment: admin bypass in prod": (2, "can_admins_bypass", lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs, "environment": "prod",
                                     "canAdminsBypass": True})),
     "environment: one reviewer listed twice in prod": (2, "has 1 required reviewer(s)",
                                                        lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs, "environment": "prod",
                                     "reviewers": [{"users": [42, 42], "teams": []}]})),
     "environment: one reviewer in two entries in prod": (2, "has 1 required reviewer(s)",
                                                          lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "environment": "prod",
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs, "environment": "prod",
                                     "reviewers": [{"users": [42]}, {"users": ["42"]}]})),
     "environment: self review": (2, "prevent_self_review", lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs,
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs,
                                     "preventSelfReview": False})),
     "environment: no reviewers": (2, "required reviewer", lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "reviewers": []})),
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs, "reviewers": []})),
     "environment: any branch": (2, "custom branch policies", lambda run: Registered(
-        ENVIRONMENT, "e", "urn:e", {**run.one(ENVIRONMENT).inputs, "deploymentBranchPolicy": {
+        ENVIRONMENT, "e", "urn:e", {**run.named(MAIN_ENVIRONMENT).inputs, "deploymentBranchPolicy": {
             "protectedBranches": True, "customBranchPolicies": False}})),
     "execution: every secret": (4, "named secret ARNs", lambda run: edit_policy(
         policy_with(run, "secretsmanager:GetSecretValue"), "policy",

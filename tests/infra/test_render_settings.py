@@ -105,3 +105,11 @@ def test_committed_settings_the_launcher_would_refuse_are_one_line_and_exit_2(
     assert main(["--environment", "staging"]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.splitlines()) == 1, error
+
+
+@pytest.mark.parametrize("environment", ["../launch-settings/staging", "/tmp/x", "Staging", ""])
+def test_an_environment_that_is_not_a_name_reads_no_file(
+        component_repository: Path, capsys: pytest.CaptureFixture[str], environment: str) -> None:
+    (component_repository / "launch-settings" / "Staging.json").write_text("{}")
+    assert main(["--environment", environment]) == 2
+    assert "is not valid: use 1-32 lower-case letters" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import pytest
 from infra.config import parse_config
 from infra.naming import ADMIN_WORKFLOW_PATH, ADMIN_WORKFLOW_REF
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
+from tasks.contract import approval_environments
 from tasks.contract.app_tasks import parse_app_tasks
 from tasks.contract.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.contract.settings import parse_settings
@@ -78,14 +79,35 @@ def test_github_resources_and_lookups_use_the_configured_owner(stack_run: StackR
     for resource in stack_run.resources:
         if resource.type.startswith("github:"):
             assert explicit in resource.provider, resource.urn
-    assert stack_run.call_providers and all(explicit in p for p in stack_run.call_providers)
+    assert stack_run.invoke_providers("github") and set(stack_run.invoke_providers("github")) \
+        == {"github"}
 
 
 def test_branch_policy_depends_on_the_environment(stack_run: StackRun) -> None:
-    policy = stack_run.one("github:index/repositoryEnvironmentDeploymentPolicy:"
-                           "RepositoryEnvironmentDeploymentPolicy")
-    environment = stack_run.one("github:index/repositoryEnvironment:RepositoryEnvironment")
-    assert environment.urn in stack_run.dependencies[policy.urn], policy.urn
+    policies = stack_run.of_type("github:index/repositoryEnvironmentDeploymentPolicy:"
+                                 "RepositoryEnvironmentDeploymentPolicy")
+    environments = stack_run.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert len(policies) == len(environments) >= 1
+    for environment in environments:
+        (policy,) = [p for p in policies
+                     if p.name == environment.name.removesuffix("-environment") + "-main-only"]
+        assert environment.urn in stack_run.dependencies[policy.urn], policy.urn
+
+
+def test_each_further_required_approval_is_an_environment_like_the_first(
+        stack_run: StackRun) -> None:
+    """requiredApprovals N: N environments, the same reviewers and rules, no variables."""
+    settings = json.loads(stack_run.outputs["launchSettings"])
+    environments = stack_run.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    names = [r.inputs["environment"] for r in environments]
+    assert names == list(approval_environments(settings["environment"],
+                                               settings["requiredApprovals"]))
+    first, *others = environments
+    for other in others:
+        assert {**other.inputs, "environment": first.inputs["environment"]} == first.inputs
+    variables = stack_run.of_type(
+        "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+    assert {v.inputs["environment"] for v in variables} == {first.inputs["environment"]}
 
 
 def test_trust_names_this_environment_the_admin_workflow_on_main_and_the_repository_id(

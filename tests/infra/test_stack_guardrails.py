@@ -19,6 +19,7 @@ from infra.policy.stack_rules import (
     other_launcher_violations,
     production_github_violations,
 )
+from tests.infra.breaking import MAIN_ENVIRONMENT
 from tests.infra.harness import Registered, StackRun, run_stack, stack_config
 
 ROLE = "aws:iam/role:Role"
@@ -186,7 +187,7 @@ def test_its_github_environment_is_checked_as_production(live_run: StackRun) -> 
     resources = [(type_, {**props, "reviewers": [{"users": [41001], "teams": []}],
                           "canAdminsBypass": True} if type_ == ENVIRONMENT else props, urn)
                  for type_, props, urn in _resources(live_run)]
-    environment = live_run.one(ENVIRONMENT).urn
+    environment = live_run.named(MAIN_ENVIRONMENT).urn
     found = _messages(production_github_violations(resources, 2), environment)
     assert any("needs at least 2" in message for message in found), (environment, found)
     assert any("can_admins_bypass" in message for message in found), (environment, found)

@@ -180,6 +180,7 @@ def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     SESSION.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
     return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,
             **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "requireApproval": True,
+            "requiredApprovals": 1,
             "tasks": tasks}
 
 

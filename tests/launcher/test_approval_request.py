@@ -60,7 +60,7 @@ def test_the_request_shows_every_value_literally_and_hands_on_its_digest(
     for dangerous in ("@octocat", "@acme", "http", "www.", "<script", "<img", "[click]", "**approve"):
         assert dangerous not in rendered, dangerous
     assert "\u00a0" not in text and "\\u00a0end" in text  # a look-alike space is shown as such
-    assert output == f"request={result['request']}\n"
+    assert output == f"request={result['request']}\napprovals=1\n"
     assert world.clients_made == []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tasks.launcher import approvals
+from tasks.launcher import github_api as api
 from tests.launcher.conftest import Launcher, World, in_github
 from tests.launcher.fake_github import FakeGithub, review, serve
 from tests.launcher.test_run import SEED
@@ -49,22 +49,22 @@ def test_approved_by_another_person_runs_and_carries_the_approver(
     assert run.result["approvedBy"] == ["bob-dba"]
     assert run.operator_lines[0].endswith("(actor alice, run 4242-1, approved by bob-dba)")
     assert "| Approved by | `bob-dba` (`checked with alice`) |" in summary.read_text()
-    (request,) = github_api.requests
-    assert request["path"] == "/repos/acme/app/actions/runs/4242/approvals"
-    assert request["headers"]["Authorization"] == "Bearer ghs_test_token"
+    assert [r["path"] for r in github_api.requests] == [
+        "/repos/acme/app/actions/runs/4242", "/repos/acme/app/actions/runs/4242/approvals"]
+    assert {r["headers"]["Authorization"] for r in github_api.requests} == {
+        "Bearer ghs_test_token"}
+
+
+NEEDS_ONE = ("this run needs 1 distinct approver(s) for staging besides who asked (alice), "
+             "and has none{ignored}; nothing was started. Start a new run and ask required "
+             "reviewers of the environment to approve it")
 
 
 @pytest.mark.parametrize(("reviews", "message"), [
     ([review("alice", "staging")],
-     "the only approver of this run is the person who triggered it (alice); a run needs "
-     "another person's approval; nothing was started"),
-    ([], "nobody approved this run for staging, and its runs need a reviewer's approval; "
-         "nothing was started. Start a new run and ask a required reviewer of the environment "
-         "to approve it"),
-    ([review("bob", "prod")],
-     "nobody approved this run for staging, and its runs need a reviewer's approval; "
-     "nothing was started. Start a new run and ask a required reviewer of the environment "
-     "to approve it"),
+     NEEDS_ONE.format(ignored="; not counted: alice (who asked, or not a person)")),
+    ([], NEEDS_ONE.format(ignored="")),
+    ([review("bob", "prod")], NEEDS_ONE.format(ignored="")),
 ], ids=["only the actor", "no approval", "another environment only"])
 def test_a_run_nobody_else_approved_is_refused_before_any_aws_call(
         launch: Launcher, world: World, github_api: FakeGithub,
@@ -93,7 +93,7 @@ def test_self_approval_is_refused_whatever_the_case_of_the_login(
     (200, "{not json", "the answer is not JSON"),
     (200, '{"approvals": []}', "GitHub's answer is not a list of reviews"),
     (200, '[{"state": "approved", "environments": [{"name": "staging"}], "user": {}}]',
-     "an approved review has no valid user login"),
+     "GitHub's review's user has no valid login, id and type"),
 ], ids=["401", "403", "500", "malformed JSON", "not a list", "no login"])
 def test_unreadable_approvals_start_nothing_and_exit_1(
         launch: Launcher, world: World, github_api: FakeGithub,
@@ -110,7 +110,7 @@ def test_unreadable_approvals_start_nothing_and_exit_1(
 def test_a_slow_answer_is_given_up_on_after_a_bounded_time(
         launch: Launcher, world: World, github_api: FakeGithub,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(approvals, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(api, "TIMEOUT_SECONDS", 0.3)
     github_api.delay = 2.0
 
     run = launch(*SEED, **in_github(github_api))
@@ -192,7 +192,7 @@ def test_an_answer_dripped_a_byte_at_a_time_is_given_up_on_in_bounded_time(
         launch: Launcher, world: World, github_api: FakeGithub,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The socket timeout bounds each read; the launcher bounds the whole answer."""
-    monkeypatch.setattr(approvals, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(api, "TIMEOUT_SECONDS", 0.5)
     github_api.drip_seconds = 0.2
 
     started = time.monotonic()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tasks.contract import catalog
+from tasks.launcher.request import result_key
 from tests.launcher.conftest import Launcher, World
 
 REASON = ("--reason", "first admin")
@@ -136,7 +137,8 @@ def test_dry_run_prints_the_exact_run_task_request_and_calls_nothing(
             {"name": "ADMIN_EMAIL", "value": "ops@example.com"},
             {"name": "ADMIN_TASK_ACTOR", "value": "alice"},
             {"name": "ADMIN_TASK_RUN_ID", "value": "4242-1"},
-            {"name": "ADMIN_TASK_REASON", "value": "first admin"}]}]},
+            {"name": "ADMIN_TASK_REASON", "value": "first admin"},
+            {"name": "ADMIN_TASK_RESULT_KEY", "value": result_key("4242-1", {})}]}]},
         "tags": [{"key": "admin-tasks:actor", "value": "alice"},
                  {"key": "admin-tasks:run", "value": "4242-1"},
                  {"key": "admin-tasks:repository", "value": "acme/app"},
