@@ -73,6 +73,7 @@ class AdminTasksArgs:
     task_memory: int | None = None
     task_sizes: Mapping[str, Mapping[str, int]] | None = None
     container_user: str | None = None
+    superuser_secret_seal: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     """More tags on every AWS resource (not a config key); the component's own tags
     (`project`, `environment`, `admin-tasks:*`), which the policy pack reads, win."""

@@ -8,7 +8,7 @@ resource is registered. Components receive the resulting dataclasses, never conf
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from infra.task_specs import (
     parse_builtin_tasks,
     parse_task_sizes,
 )
-from tasks.contract import InvalidInput, validate_environment_name
+from tasks.contract import SEAL, CatalogEntry, InvalidInput, validate_environment_name
 
 KNOWN_KEYS = {
     "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
@@ -38,7 +38,7 @@ KNOWN_KEYS = {
     "tasks", "requireApproval", "requiredApprovals", "logRetentionDays", "databaseSecretArn",
     "databaseHost", "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
     "secretRecoveryWindowDays", "taskCpu", "taskMemory", "taskSizes", "containerUser",
-    "production",
+    "production", "superuserSecretSeal",
 }
 
 __all__ = ["KNOWN_KEYS", "ConfigError", "StackConfig", "parse_config", "reject_unknown_keys"]
@@ -77,6 +77,9 @@ class StackConfig:
     """Fargate (CPU units, memory MiB) of each enabled task."""
     container_user: str
     """Non-root `uid[:gid]` the containers run as."""
+    superuser_seal: str | None = None
+    """`sha256:<hex>` of the superuser secret's `seal` key, bound in the entry point of the
+    built-in tasks that read that secret (tasks.jobs.sealed_secret)."""
 
 
 def _environment(reader: ConfigReader, stack: str) -> str:
@@ -154,7 +157,8 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     return StackConfig(
         environment=environment, production=production,
         github=github, network=network,
-        database=parse_database(reader, network),
+        database=parse_database(reader, network, bound=any(
+            "database" in entry.secrets for entry in built_in)),
         tasks=(*map(TaskSpec.built_in, built_in), *map(TaskSpec.application, app_tasks)),
         require_approval=_require_approval(reader, production),
         tasks_image=_image(reader, "tasksImage", production) if built_in else None,
@@ -165,7 +169,19 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
             "secretRecoveryWindowDays", 7, 30, "use 7 to 30 days", default=30),
         task_sizes=parse_task_sizes(reader, built_in, app_tasks),
         container_user=_container_user(reader),
+        superuser_seal=_superuser_seal(reader, built_in),
     )
+
+
+def _superuser_seal(reader: ConfigReader, built_in: Sequence[CatalogEntry]) -> str | None:
+    fix = ("generate the superuser secret with its seal as docs/DEPLOYING.md shows, and set "
+           "the sha256:<hex> it prints")
+    if not any("django-superuser" in entry.secrets for entry in built_in):
+        if reader.has("superuserSecretSeal"):
+            raise config_error("superuserSecretSeal", "is only used by a built-in task that "
+                               "reads the superuser secret", "remove it")
+        return None
+    return reader.string("superuserSecretSeal", SEAL, fix)
 
 
 def _container_user(reader: ConfigReader) -> str:

@@ -72,13 +72,14 @@ class DatabaseConfig:
     existing_secret_arn: str | None
     """ARN of an existing secret with `username`/`password` keys (e.g. RDS-managed)."""
     host: str | None
-    """Database host, plain environment (only with an existing secret)."""
+    """Database host: bound in the built-in tasks' entry point; plain DATABASE_HOST for
+    application tasks with an existing secret."""
     port: int
-    """Database port (only with an existing secret)."""
+    """Database port (as the host)."""
     name: str | None
-    """Database name (only with an existing secret)."""
+    """Database name (as the host)."""
     auth: str = "scram-sha-256"
-    """How the server may authenticate the tasks image (ADMIN_TASKS_DATABASE_AUTH)."""
+    """How the server may authenticate the built-in tasks (bound in their entry point)."""
 
 
 def parse_github(reader: ConfigReader, production: bool) -> GithubConfig:
@@ -171,7 +172,10 @@ def parse_network(reader: ConfigReader) -> NetworkConfig:
         assign_public_ip=reader.boolean("assignPublicIp", default=False))
 
 
-def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConfig:
+def parse_database(reader: ConfigReader, network: NetworkConfig, *,
+                   bound: bool = False) -> DatabaseConfig:
+    """``bound``: a built-in task uses the database, so its task definition binds host,
+    port and name (tasks.contract.binding), whichever secret holds the credentials."""
     auth = reader.string("databaseAuth", re.compile(r"scram-sha-256|md5"),
                          "use scram-sha-256, or md5 only for a server whose passwords are "
                          "still md5 (never cleartext)", default="scram-sha-256")
@@ -179,19 +183,25 @@ def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConf
         "databaseSecretArn", rules.SECRET_ARN,
         "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or unset it to create one")
     parts = ("databaseHost", "databasePort", "databaseName")
-    if arn is None:
+    if arn is None and not bound:
         stray = [key for key in parts if reader.has(key)]
         if stray:
-            raise config_error(stray[0], "is only used with databaseSecretArn",
-                               "remove it: the created secret holds the whole DATABASE_URL")
+            raise config_error(stray[0], "is only used with databaseSecretArn or a built-in "
+                               "task", "remove it: the created secret holds the whole "
+                               "DATABASE_URL")
         return DatabaseConfig(existing_secret_arn=None, host=None, port=5432, name=None,
                               auth=auth)
-    match = rules.SECRET_ARN.fullmatch(arn)
-    assert match is not None
-    rules.check_same_place("databaseSecretArn", match, network.region, network.account)
+    if arn is not None:
+        match = rules.SECRET_ARN.fullmatch(arn)
+        assert match is not None
+        rules.check_same_place("databaseSecretArn", match, network.region, network.account)
+    why = "" if arn is not None else " (the built-in tasks are bound to it; the created " \
+        "secret's DATABASE_URL must name the same)"
     return DatabaseConfig(
         existing_secret_arn=arn,
-        host=reader.string("databaseHost", rules.HOSTNAME, "set the database endpoint host name"),
+        host=reader.string("databaseHost", rules.HOSTNAME,
+                           f"set the database endpoint host name{why}"),
         port=reader.integer("databasePort", 1, 65535, "use the database port", default=5432),
-        name=reader.string("databaseName", rules.DATABASE_NAME, "set the database name"),
+        name=reader.string("databaseName", rules.DATABASE_NAME,
+                           f"set the database name{why}"),
         auth=auth)

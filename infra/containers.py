@@ -15,11 +15,20 @@ from typing import Any
 from infra.config_sections import DatabaseConfig
 from infra.naming import LOG_STREAM_PREFIX
 from infra.task_specs import TaskSpec
-from tasks.contract import SecretInput, SecretName, secret_inputs
+from tasks.contract import (
+    CONTAINER_ENTRY_POINT,
+    DEFAULT_ITERATIONS,
+    SEALED_SUPERUSER_VARIABLE,
+    Binding,
+    SecretInput,
+    SecretName,
+    secret_inputs,
+)
 
 SCRATCH_VOLUME = "tmp"  # the only writable path: the root filesystem is read-only
 SCRATCH_PATH = "/tmp"  # noqa: S108 -- a per-task Fargate volume, not a shared host directory
 DATABASE: SecretName = "database"
+SUPERUSER: SecretName = "django-superuser"
 
 
 @dataclass(frozen=True)
@@ -38,33 +47,56 @@ class ContainerSpec:
     """Region of the log group."""
     user: str
     """Non-root `uid[:gid]`."""
+    superuser_seal: str | None = None
+    """`sha256:<hex>` bound in the tasks that read the superuser secret."""
 
 
 def container_secrets(task: TaskSpec, database: DatabaseConfig) -> tuple[SecretInput, ...]:
-    """The task's secrets, with DATABASE_URL swapped for user/password of an existing secret."""
-    inputs = secret_inputs(task.secrets)
-    if database.existing_secret_arn is None:
-        return inputs
+    """The task's secrets, with DATABASE_URL swapped for user/password of an existing secret,
+    and, for a built-in task, the superuser secret whole (its seal covers its keys)."""
     swapped: list[SecretInput] = []
-    for item in inputs:
-        if item.secret == DATABASE:
+    for item in secret_inputs(task.secrets):
+        if item.secret == DATABASE and database.existing_secret_arn is not None:
             swapped += [SecretInput("DATABASE_USER", DATABASE, "username"),
                         SecretInput("DATABASE_PASSWORD", DATABASE, "password")]
+        elif item.secret == SUPERUSER and task.image == "tasks":
+            swapped.append(SecretInput(SEALED_SUPERUSER_VARIABLE, SUPERUSER, None))
         else:
             swapped.append(item)
     return tuple(dict.fromkeys(swapped))
 
 
+def value_from(arn: str, item: SecretInput) -> str:
+    """`valueFrom` of a secret: `<arn>:<json key>::`, or the bare ARN for the whole secret."""
+    return arn if item.json_key is None else f"{arn}:{item.json_key}::"
+
+
 def plain_environment(task: TaskSpec, database: DatabaseConfig) -> list[dict[str, str]]:
-    """Non-secret settings: where the database is (existing secret only), Python hygiene."""
+    """Non-secret settings: Python hygiene; where the database is, for an application task
+    with an existing secret (a built-in task's is bound in its entry point instead)."""
     values = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
     uses_database = DATABASE in task.secrets
-    if uses_database and task.image == "tasks":
-        values["ADMIN_TASKS_DATABASE_AUTH"] = database.auth
-    if database.existing_secret_arn is not None and uses_database:
+    if database.existing_secret_arn is not None and uses_database and task.image == "app":
         values |= {"DATABASE_HOST": str(database.host), "DATABASE_PORT": str(database.port),
                    "DATABASE_NAME": str(database.name)}
     return [{"name": name, "value": value} for name, value in sorted(values.items())]
+
+
+def bound_entry_point(task: TaskSpec, spec: ContainerSpec) -> list[str]:
+    """A built-in task's entry point with its database binding (and superuser seal) before
+    the command (tasks.contract.binding); an application task's as declared."""
+    database = spec.database
+    if task.image != "tasks" or DATABASE not in task.secrets:
+        return list(task.entry_point)
+    assert database.host is not None and database.name is not None  # parse_database
+    seal = spec.superuser_seal if SUPERUSER in task.secrets else None
+    assert seal is not None or SUPERUSER not in task.secrets  # parse_config requires it
+    binding = Binding(host=database.host, port=database.port, name=database.name,
+                      credentials="url" if database.existing_secret_arn is None
+                      else "user-password", auth=database.auth, sslmode="require",
+                      iterations=DEFAULT_ITERATIONS, seal=seal)
+    prefix = len(CONTAINER_ENTRY_POINT)
+    return [*task.entry_point[:prefix], *binding.argv(), *task.entry_point[prefix:]]
 
 
 def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
@@ -75,14 +107,14 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
         "name": task.name,
         "image": spec.image,
         "essential": True,
-        "entryPoint": list(task.entry_point),
+        "entryPoint": bound_entry_point(task, spec),
         "command": [],
         "user": spec.user,
         "readonlyRootFilesystem": True,
         "environment": plain_environment(task, spec.database),
         "secrets": [
             {"name": item.env_var,
-             "valueFrom": f"{spec.secret_arns[item.secret]}:{item.json_key}::"}
+             "valueFrom": value_from(spec.secret_arns[item.secret], item)}
             for item in container_secrets(task, spec.database)
         ],
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH,

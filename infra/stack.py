@@ -135,7 +135,7 @@ def _container_spec(config: StackConfig, task: TaskSpec) -> ContainerSpec:
     return ContainerSpec(
         image=image, secret_arns={}, database=config.database,
         log_group=log_group_name(config.environment), region=config.network.region,
-        user=config.container_user)
+        user=config.container_user, superuser_seal=config.superuser_seal)
 
 
 def _family_arn(config: StackConfig, task: str) -> str:

@@ -16,12 +16,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+from tasks.contract.binding import BINDING_VARIABLE, split_binding
 from tasks.contract.context import CONTAINER_MARKER, running_in_ecs
 from tasks.contract.errors import AdminTaskError, InvalidInput
 from tasks.contract.outcome import CommandResult, bound_to_run, error_line
 from tasks.jobs.accounts.commands import add_account_commands
 from tasks.jobs.commands import add_seed_commands
 from tasks.jobs.inputs import Handler, preview_mode
+from tasks.jobs.sealed_secret import unsealed
 from tasks.launcher.arguments import add_launcher_commands
 
 log = logging.getLogger("admin-tasks")
@@ -153,11 +155,18 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     _configure_logging()
     forget_libpq_environment()
     environ = os.environ if environ is None else environ
+    # The binding is the task definition's, never the environment's.
+    environ = {name: value for name, value in environ.items() if name != BINDING_VARIABLE}
     if in_task_definition:
-        environ = {**environ, CONTAINER_MARKER: "1"}
+        environ[CONTAINER_MARKER] = "1"
     argv = sys.argv[1:] if argv is None else list(argv)
     preview: bool | None = None  # known once read, for the commands that take --preview
     try:
+        if in_task_definition:
+            binding, argv = split_binding(argv)
+            if binding is not None:
+                environ[BINDING_VARIABLE] = binding.to_json()
+            environ = unsealed(environ, binding)
         _refuse_command_override(argv, environ)
         args = build_parser(argv).parse_args(argv)
         if getattr(args, "writes", False):

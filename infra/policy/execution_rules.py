@@ -24,6 +24,7 @@ from infra.policy.iam_rules import (
     statements,
 )
 from infra.policy.permission_rules import POLICY_TYPES, ROLE_POLICY
+from infra.policy.resource_rules import secret_arn
 from infra.policy.secret_rules import EXECUTION_ROLE_NAME
 from infra.policy.stack_rules import (
     POLICY_ATTACHMENT,
@@ -169,5 +170,5 @@ def _grants(resource_type: str, props: Props) -> list[tuple[str, str]]:
 
 def _value_from_secrets(raw: object) -> set[str]:
     containers = as_list(json.loads(raw) if isinstance(raw, str) else raw)
-    return {str(secret.get("valueFrom", "")).rsplit(":", 3)[0]
+    return {secret_arn(str(secret.get("valueFrom", "")))
             for container in containers for secret in as_list(container.get("secrets"))}

@@ -9,10 +9,18 @@ from typing import Any
 
 from infra.policy.iam_rules import Props, as_list
 from infra.policy.layout_rules import layout_problems
+from tasks.contract import SEALED_SUPERUSER_VARIABLE
 
 MINIMUM_PRODUCTION_REVIEWERS = 2
+# `<secret arn>:<json key>::`, or the bare ARN for the whole secret (ECS: "Pass Secrets
+# Manager secrets through Amazon ECS environment variables").
 SECRET_VALUE_FROM = re.compile(
-    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:*?]+:[A-Za-z0-9_.-]+::")
+    r"(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:*?]+)(:[A-Za-z0-9_.-]+::)?")
+
+
+def secret_arn(value_from: str) -> str:
+    """The secret a `valueFrom` names (the first seven `:` fields of an ARN)."""
+    return ":".join(value_from.split(":")[:7])
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
@@ -129,9 +137,12 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
             problems.append(f"environment variable {name} looks secret; inject it through "
                             "secrets[].valueFrom")
     for secret in as_list(container.get("secrets")):
-        if not SECRET_VALUE_FROM.fullmatch(str(secret.get("valueFrom", ""))):
+        match = SECRET_VALUE_FROM.fullmatch(str(secret.get("valueFrom", "")))
+        whole_allowed = secret.get("name") == SEALED_SUPERUSER_VARIABLE
+        if match is None or (match[2] is None and not whole_allowed):
             problems.append(f"secret {secret.get('name')} valueFrom must be "
-                            "<secret arn>:<json key>::")
+                            "<secret arn>:<json key>:: (the whole secret only for the sealed "
+                            f"{SEALED_SUPERUSER_VARIABLE})")
     options = (container.get("logConfiguration") or {})
     group = str((options.get("options") or {}).get("awslogs-group", ""))
     if options.get("logDriver") != "awslogs" or not ADMIN_LOG_GROUP.fullmatch(group):

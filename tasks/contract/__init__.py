@@ -15,7 +15,9 @@ this and that the contract imports neither the launcher nor the container's comm
 """
 
 from tasks.contract.app_tasks import AppTask, DeclarationError, entry_point, parse_app_tasks
+from tasks.contract.binding import DEFAULT_ITERATIONS, SEAL, SEALED_SUPERUSER_VARIABLE, Binding
 from tasks.contract.catalog import (
+    CONTAINER_ENTRY_POINT,
     CatalogEntry,
     ImageKind,
     SecretInput,
@@ -41,12 +43,17 @@ from tasks.contract.validation import validate_environment_name
 
 __all__ = [
     "CLUSTER_ARN",
+    "CONTAINER_ENTRY_POINT",
+    "DEFAULT_ITERATIONS",
     "MAX_REQUIRED_APPROVALS",
     "PARTITION",
     "REGION",
+    "SEAL",
+    "SEALED_SUPERUSER_VARIABLE",
     "SECURITY_GROUP",
     "SUBNET",
     "AppTask",
+    "Binding",
     "CatalogEntry",
     "DeclarationError",
     "ImageKind",

@@ -35,11 +35,12 @@ CONTAINER_ENTRY_POINT = ("python", "-I", "-m", "tasks.container")
 
 @dataclass(frozen=True)
 class SecretInput:
-    """An environment variable ECS fills from a JSON key of a Secrets Manager secret."""
+    """An environment variable ECS fills from a JSON key of a Secrets Manager secret (the
+    whole secret when ``json_key`` is None)."""
 
     env_var: str
     secret: SecretName
-    json_key: str
+    json_key: str | None
 
 
 # What each of the stack's secrets puts into a container that receives it.

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 from sqlalchemy.engine import URL, make_url
 
+from tasks.contract.binding import SSLMODES, Binding
 from tasks.contract.context import running_in_ecs
 from tasks.contract.errors import InvalidInput
+from tasks.jobs.database_binding import bound_url, check_variables
 from tasks.jobs.database_checks import check_connection_settings, check_hosts
 
 log = logging.getLogger("admin-tasks")
@@ -28,7 +30,6 @@ log = logging.getLogger("admin-tasks")
 LOCAL_DEFAULT_URL = "sqlite:///admin-tasks.db"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 MAX_STATEMENT_TIMEOUT_MS = 3_600_000
-SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 AUTH_VARIABLE = "ADMIN_TASKS_DATABASE_AUTH"
 #: ADMIN_TASKS_DATABASE_AUTH → the methods libpq may answer with the password.
 AUTH_METHODS = {"scram-sha-256": ("scram-sha-256",), "md5": ("scram-sha-256", "md5")}
@@ -174,9 +175,27 @@ def _statement_timeout(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _bound_target(environ: Mapping[str, str], binding: Binding, timeout: int) -> DatabaseTarget:
+    """The database the task definition binds (:mod:`tasks.jobs.database_binding`)."""
+    check_variables(environ, binding)
+    raw = _setting(environ, "DATABASE_URL")
+    url = _parse_url(raw) if raw is not None else None
+    if url is not None and url.get_backend_name() != "postgresql":
+        raise InvalidInput("DATABASE_URL is not a PostgreSQL URL, but the task definition "
+                           "binds this task to a PostgreSQL server; nothing was run")
+    url = bound_url(environ, binding, url)
+    check_hosts(url.host, "the bound host")
+    check_connection_settings(url)
+    return DatabaseTarget(url, timeout, _require_auth(url, {AUTH_VARIABLE: binding.auth}))
+
+
 def resolve_target(environ: Mapping[str, str]) -> DatabaseTarget:
-    """The database named by the environment, or the local default (announced)."""
+    """The database the task definition binds, else the one the environment names, else
+    the local default (announced)."""
     timeout = _statement_timeout(environ)
+    binding = Binding.from_environ(environ)
+    if binding is not None:
+        return _bound_target(environ, binding, timeout)
     raw = _setting(environ, "DATABASE_URL")
     host = _setting(environ, "DATABASE_HOST") if raw is None else None
     if raw is not None:

@@ -9,12 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.contract.binding import DEFAULT_ITERATIONS, Binding
 from tasks.contract.context import RunContext, context_from_environment
 from tasks.contract.errors import InvalidInput
 from tasks.contract.outcome import CommandResult, Decision
 from tasks.contract.validation import validate_email
 from tasks.jobs.database import DatabaseTarget, make_engine, resolve_target
-from tasks.jobs.passwords import DEFAULT_ITERATIONS
+from tasks.jobs.database_binding import bound_iterations
 from tasks.jobs.profiles import BUILT_IN, Profile, ProfileKind, choose_profile
 
 PREVIEW_VARIABLE = "ADMIN_TASK_PREVIEW"
@@ -79,7 +80,8 @@ def superuser_password(environ: Mapping[str, str]) -> str:
 
 
 def iterations(flag: str | None, environ: Mapping[str, str]) -> int:
-    raw = flag or environ.get("ADMIN_TASKS_PBKDF2_ITERATIONS") or str(DEFAULT_ITERATIONS)
+    raw = flag or bound_iterations(environ, Binding.from_environ(environ)) \
+        or environ.get("ADMIN_TASKS_PBKDF2_ITERATIONS") or str(DEFAULT_ITERATIONS)
     if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput(f"PBKDF2 iterations must be a whole number, got {raw!r}")
     return int(raw)

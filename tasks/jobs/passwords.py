@@ -25,9 +25,9 @@ from difflib import SequenceMatcher
 from functools import cache
 from importlib import resources
 
+from tasks.contract.binding import DEFAULT_ITERATIONS
 from tasks.contract.errors import InvalidInput
 
-DEFAULT_ITERATIONS = 1_000_000  # Django 5.2's PBKDF2PasswordHasher.iterations
 MINIMUM_ITERATIONS = 600_000  # OWASP's floor for PBKDF2-HMAC-SHA256
 MAXIMUM_ITERATIONS = 20_000_000  # ~10 s of hashing: a typo must not run until the task timeout
 MINIMUM_LENGTH = 12  # stricter than Django's MinimumLengthValidator (8)

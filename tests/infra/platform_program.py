@@ -36,8 +36,11 @@ def staging_args(**changes: Any) -> AdminTasksArgs:
         app_tasks=app_tasks,
         tasks=["seed-admin", "seed-superuser", "remove-admin", "reactivate-admin",
                "deactivate-superuser", "reset-superuser-password"],
-        log_retention_days=90, secret_recovery_window_days=7, task_cpu=256, task_memory=512,
-        container_user="10001:10001", tags=TEAM_TAGS)
+        database_host="billing-staging.cluster-c9abcdefghij.eu-west-1.rds.amazonaws.com",
+        database_name="billing", log_retention_days=90, secret_recovery_window_days=7,
+        task_cpu=256, task_memory=512,
+        container_user="10001:10001", tags=TEAM_TAGS,
+        superuser_secret_seal=stack_config("staging")["admin-tasks:superuserSecretSeal"])
     return AdminTasksArgs(**{**values, **changes})
 
 

@@ -143,8 +143,22 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
         ("admin-tasks:taskSizes.drop-database", "not enabled")),
     "invalid per-task size": ("prod", _set("taskSizes", {"migrate": {"cpu": 1024, "memory": 512}}),
                               ("admin-tasks:taskSizes.migrate.memory", "2048-8192 MiB")),
-    "database parts without secret": ("staging", _set("databaseHost", "db.internal"),
-                                      ("admin-tasks:databaseHost", "databaseSecretArn")),
+    "database parts with only application tasks and a created secret": (
+        "staging", lambda config: (config.__setitem__("admin-tasks:tasks", []),
+                                   config.pop("admin-tasks:tasksImage")),
+        ("admin-tasks:databaseHost", "databaseSecretArn")),
+    "built-in tasks without the database host they are bound to": (
+        "staging", _unset("databaseHost"),
+        ("admin-tasks:databaseHost is required", "built-in tasks are bound to it")),
+    "superuser tasks without the seal of their secret": (
+        "prod", _unset("superuserSecretSeal"),
+        ("admin-tasks:superuserSecretSeal is required", "generate the superuser secret")),
+    "a seal that is not a sha256 digest": (
+        "staging", _set("superuserSecretSeal", "sha256:" + "A" * 64),
+        ("admin-tasks:superuserSecretSeal is malformed", "sha256:<hex>")),
+    "a seal with no task to bind it": (
+        "staging", _set("tasks", ["seed-admin"]),
+        ("admin-tasks:superuserSecretSeal is only used", "remove it")),
     "missing region": ("staging", lambda config: config.pop("aws:region"),
                        ("aws:region is required",)),
 }
@@ -210,7 +224,8 @@ def test_an_application_task_may_size_itself() -> None:
 def test_a_stack_may_deploy_only_application_tasks() -> None:
     config = stack_config("staging")
     config["admin-tasks:tasks"] = []
-    del config["admin-tasks:tasksImage"]
+    for key in ("tasksImage", "databaseHost", "databaseName", "superuserSecretSeal"):
+        del config[f"admin-tasks:{key}"]
     run = run_stack(config, "staging")
     families = {d.inputs["family"] for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
     assert families == {f"admin-tasks-staging-{name}" for name in config["admin-tasks:appTasks"]}

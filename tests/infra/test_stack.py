@@ -12,8 +12,9 @@ import pytest
 from infra.config import parse_config
 from infra.naming import ADMIN_WORKFLOW_PATH, ADMIN_WORKFLOW_REF
 from infra.policy.resource_rules import CREDENTIAL_IN_URL
-from tasks.contract import approval_environments
+from tasks.contract import SEALED_SUPERUSER_VARIABLE, approval_environments
 from tasks.contract.app_tasks import parse_app_tasks
+from tasks.contract.binding import DEFAULT_ITERATIONS, split_binding
 from tasks.contract.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.contract.settings import parse_settings
 from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
@@ -156,37 +157,53 @@ def test_application_tasks_get_definitions_whose_entry_point_holds_their_steps(
 def test_tasks_image_runs_the_catalog_command_in_isolated_mode(stack_run: StackRun) -> None:
     env = stack_run.outputs["githubEnvironment"]
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
-    assert (container["entryPoint"], container["command"]) == (
-        [*CONTAINER_ENTRY_POINT, "seed-admin"], [])
+    binding, command = split_binding(container["entryPoint"][len(CONTAINER_ENTRY_POINT):])
+    assert container["entryPoint"][:len(CONTAINER_ENTRY_POINT)] == list(CONTAINER_ENTRY_POINT)
+    assert (command, container["command"]) == (["seed-admin"], [])
+    assert binding is not None and binding.iterations == DEFAULT_ITERATIONS
     assert CONTAINER_ENTRY_POINT[:2] == ("python", "-I")
 
 
 def test_database_credentials_match_what_the_tasks_image_reads(stack_run: StackRun) -> None:
-    """tasks/jobs/database.py: DATABASE_URL, or HOST/PORT/NAME plain + USER/PASSWORD secret."""
+    """tasks/jobs/database_binding.py: the entry point binds host, port, name, auth and
+    where the credentials come from (DATABASE_URL, or USER/PASSWORD of an existing
+    secret); no plain variable says any of it (an override could not change it anyway)."""
     env = stack_run.outputs["githubEnvironment"]
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-admin"]
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     plain = {e["name"] for e in container["environment"]}
     database_arn = stack_run.outputs["secretArns"]["database"]
-    auth = {e["name"]: e["value"] for e in container["environment"]}["ADMIN_TASKS_DATABASE_AUTH"]
-    assert auth == stack_config(env).get("admin-tasks:databaseAuth", "scram-sha-256")
-    if "admin-tasks:databaseSecretArn" in stack_config(env):  # existing, RDS-managed
+    binding, _ = split_binding(container["entryPoint"][len(CONTAINER_ENTRY_POINT):])
+    config = stack_config(env)
+    assert binding is not None
+    assert (binding.host, binding.port, binding.name, binding.auth, binding.sslmode) == (
+        config["admin-tasks:databaseHost"], config.get("admin-tasks:databasePort", 5432),
+        config["admin-tasks:databaseName"],
+        config.get("admin-tasks:databaseAuth", "scram-sha-256"), "require")
+    if "admin-tasks:databaseSecretArn" in config:  # existing, RDS-managed
+        assert binding.credentials == "user-password"
         assert secrets == {"DATABASE_USER": f"{database_arn}:username::",
                            "DATABASE_PASSWORD": f"{database_arn}:password::"}
-        assert {"DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"} <= plain
     else:
+        assert binding.credentials == "url"
         assert secrets == {"DATABASE_URL": f"{database_arn}:url::"}
-        assert not plain & {"DATABASE_HOST", "DATABASE_USER", "DATABASE_PASSWORD"}
+    assert not plain & {"DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER",
+                        "DATABASE_PASSWORD", "ADMIN_TASKS_DATABASE_AUTH"}
 
 
-def test_superuser_secret_keys_come_from_the_catalog(stack_run: StackRun) -> None:
+def test_a_built_in_task_gets_the_superuser_secret_whole_and_sealed(stack_run: StackRun) -> None:
+    """One variable, the whole secret (its seal covers its keys), and the seal's digest from
+    the stack config in the entry point; never the per-key variables an override could
+    replace one by one."""
     env = stack_run.outputs["githubEnvironment"]
     container = _containers(stack_run)[f"admin-tasks-{env}-seed-superuser"]
     arn = stack_run.outputs["secretArns"]["django-superuser"]
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
-    for item in secret_inputs(get_task("seed-superuser").secrets):
-        if item.secret == "django-superuser":
-            assert secrets[item.env_var] == f"{arn}:{item.json_key}::"
+    assert secrets[SEALED_SUPERUSER_VARIABLE] == arn
+    assert not {item.env_var for item in secret_inputs(("django-superuser",))} & set(secrets)
+    seal = stack_config(env)["admin-tasks:superuserSecretSeal"]  # env is the stack's name
+    binding, command = split_binding(container["entryPoint"][len(CONTAINER_ENTRY_POINT):])
+    assert binding is not None and binding.seal == seal and command == ["seed-superuser"]
 
 
 def test_no_secret_value_in_outputs_or_inputs(stack_run: StackRun) -> None:
