@@ -13,6 +13,7 @@ from infra.policy.iam_rules import (
     SECRET_ARN,
     SECRET_READ,
     Props,
+    actions_of,
     as_list,
     document,
     generic_violations,
@@ -52,7 +53,7 @@ def execution_violations(resource_type: str, props: Props) -> list[str]:
         found.append(f"execution policy grants {sorted(extra)}; ECS needs only pull, logs, "
                      "the referenced secrets and their key")
     for statement in statements(policy):
-        actions = set(as_list(statement.get("Action")))
+        actions = actions_of(statement)
         found += star_resource(statement)
         if "secretsmanager:GetSecretValue" in actions and not resources_match(
                 statement, SECRET_ARN):
@@ -126,7 +127,7 @@ def task_role_violations(resources: Resources) -> list[Finding]:
             found.append(Finding(urn, f"role {props.get('role')} may read secrets; only the "
                                  f"execution role {sorted(execution_roles)} reads them"))
         granted = {str(r) for s in statements(policy)
-                   if "secretsmanager:GetSecretValue" in as_list(s.get("Action"))
+                   if "secretsmanager:GetSecretValue" in actions_of(s)
                    for r in as_list(s.get("Resource"))}
         if granted - referenced:
             found.append(Finding(urn, f"execution role may read {sorted(granted - referenced)}, "

@@ -38,6 +38,26 @@ ADMIN_LOG_STREAMS = re.compile(
     r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:/admin-tasks/[a-z0-9-]+:log-stream:\*")
 
 
+# IAM compares action names, service prefix included, case-insensitively
+# ("SecretsManager:getsecretvalue" is secretsmanager:GetSecretValue): every rule reads
+# actions through `actions_of`, which spells each one as these sets do.
+_CANONICAL = {action.casefold(): action for action in (
+    LAUNCHER_LIKE | EXECUTION_ACTIONS | STAR_ALLOWED | {"sts:AssumeRoleWithWebIdentity"})}
+
+
+def canonical_action(action: object) -> str:
+    """An Action entry as this module spells it; one it does not know with its service
+    prefix in lower case (so prefix tests such as `ecs:` hold, and messages keep its name)."""
+    text = str(action)
+    service, colon, name = text.partition(":")
+    return _CANONICAL.get(text.casefold(), f"{service.casefold()}{colon}{name}")
+
+
+def actions_of(statement: Mapping[str, Any], element: str = "Action") -> set[str]:
+    """A statement's `Action` (or `NotAction`) entries, folded by `canonical_action`."""
+    return {canonical_action(action) for action in as_list(statement.get(element))}
+
+
 def role_name(reference: object) -> str:
     """A role as a policy or attachment names it: its name, or its ARN (`...:role/path/name`)."""
     return str(reference or "").rsplit("/", 1)[-1]
@@ -68,8 +88,8 @@ def generic_violations(policy: Mapping[str, Any]) -> list[str]:
     found = []
     for index, statement in enumerate(statements(policy)):
         where = f"statement {statement.get('Sid', index)}"
-        for action in as_list(statement.get("Action")):
-            if "*" in str(action) or "?" in str(action):
+        for action in sorted(actions_of(statement)):
+            if "*" in action or "?" in action:
                 found.append(f"{where}: wildcard action {action!r}; name each action")
         for element in ("NotAction", "NotResource", "NotPrincipal"):
             if element in statement:
@@ -95,7 +115,7 @@ def principal_text(principal: object) -> str:
 
 def is_web_identity(statement: Mapping[str, Any]) -> bool:
     principal = statement.get("Principal")
-    return "sts:AssumeRoleWithWebIdentity" in as_list(statement.get("Action")) or (
+    return "sts:AssumeRoleWithWebIdentity" in actions_of(statement) or (
         isinstance(principal, Mapping) and "Federated" in principal)
 
 
@@ -108,7 +128,7 @@ def is_github_role(props: Props) -> bool:
 
 
 def granted_actions(policy: Mapping[str, Any]) -> set[str]:
-    return {str(a) for s in statements(policy) for a in as_list(s.get("Action"))}
+    return {action for s in statements(policy) for action in actions_of(s)}
 
 
 def resources_match(statement: Mapping[str, Any], pattern: Any) -> bool:
@@ -117,7 +137,7 @@ def resources_match(statement: Mapping[str, Any], pattern: Any) -> bool:
 
 
 def star_resource(statement: Mapping[str, Any]) -> list[str]:
-    actions = set(map(str, as_list(statement.get("Action"))))
+    actions = actions_of(statement)
     if "*" in map(str, as_list(statement.get("Resource"))) and actions - STAR_ALLOWED:
         return [f"statement {statement.get('Sid', sorted(actions))}: Resource '*' for "
                 f"{sorted(actions - STAR_ALLOWED)}; name the resources"]

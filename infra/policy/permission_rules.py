@@ -12,6 +12,7 @@ from infra.policy.iam_rules import (
     LAUNCHER_LIKE,
     TASK_DEFINITION_ARN,
     Props,
+    actions_of,
     as_list,
     conditions,
     document,
@@ -72,7 +73,7 @@ def _pass_role(statement: Mapping[str, Any], where: str, passable: list[str]) ->
 
 
 def _launcher_statement(statement: Mapping[str, Any], passable: list[str]) -> list[str]:
-    actions = set(as_list(statement.get("Action")))
+    actions = actions_of(statement)
     where = f"statement {statement.get('Sid', sorted(actions))}"
     found = _run_task(statement, where) if "ecs:RunTask" in actions else []
     if "iam:PassRole" in actions:

@@ -10,6 +10,7 @@ from infra.policy.iam_rules import (
     SECRET_READ,
     Props,
     as_list,
+    canonical_action,
     document,
     generic_violations,
     principal_text,
@@ -26,7 +27,6 @@ WITH_RESOURCE_POLICY = ("aws:secretsmanager/secret:Secret",
 SECRET_NAME = re.compile(r"admin-tasks/[a-z][a-z0-9-]*/[a-z0-9-]+")
 SECRET_ENVIRONMENT = re.compile(r"(?:^|:secret:)admin-tasks/([a-z][a-z0-9-]*)/")
 EXECUTION_ROLE_NAME = re.compile(r"admin-tasks-([a-z0-9-]+)-execution")
-_READ = {action.casefold() for action in SECRET_READ}  # IAM compares actions case-insensitively
 EXECUTION_ROLE = re.compile(rf"arn:aws[a-z-]*:iam::\d{{12}}:role/{EXECUTION_ROLE_NAME.pattern}")
 # The design keeps no secret in GitHub: AWS access is OIDC, credentials stay in AWS. Every
 # provider resource that stores a secret value, not only the Actions ones.
@@ -90,8 +90,8 @@ def _readers(props: Props, secret_key: str) -> list[str]:
                 and all(role and environment in (None, role.group(1)) for role in roles)):
             found.append(f"{where} lets {principal_text(principal)} in; only the role "
                          f"admin-tasks-{environment or '<env>'}-execution may read it")
-        actions = [str(action) for action in as_list(statement.get("Action"))]
-        if not actions or any(a.casefold() not in _READ for a in actions):
+        actions = [canonical_action(a) for a in as_list(statement.get("Action"))]
+        if not actions or not set(actions) <= SECRET_READ:
             found.append(f"{where} grants {actions}; it may grant only {sorted(SECRET_READ)}, "
                          "all ECS needs to inject the secret")
     return found

@@ -9,6 +9,7 @@ from typing import Any
 from infra.policy.iam_rules import (
     OIDC_HOST,
     Props,
+    actions_of,
     as_list,
     conditions,
     document,
@@ -118,7 +119,8 @@ def _web_identity_statement(statement: Mapping[str, Any]) -> list[str]:
     federated = str(principal.get("Federated", ""))
     if not federated.endswith(f":oidc-provider/{OIDC_HOST}"):
         found.append(f"Federated principal {federated!r} is not the GitHub OIDC provider")
-    if as_list(statement.get("Action")) != ["sts:AssumeRoleWithWebIdentity"]:
+    if len(as_list(statement.get("Action"))) != 1 or \
+            actions_of(statement) != {"sts:AssumeRoleWithWebIdentity"}:
         found.append("a web-identity statement may allow only sts:AssumeRoleWithWebIdentity")
     operators = set(statement.get("Condition") or {})
     if operators != {"StringEquals"}:

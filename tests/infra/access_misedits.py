@@ -96,6 +96,22 @@ ACCESS_MISEDITS = {
     **{f"the secret policy also grants the execution role {action}": _granting(action)
        for action in ("secretsmanager:PutResourcePolicy", "secretsmanager:DeleteSecret",
                       "secretsmanager:PutSecretValue")},
+    # IAM action names are case-insensitive, service prefix included: one per rule that
+    # reads actions (infra/policy/iam_rules.py, canonical_action).
+    "the secret policy grants DeleteSecret in another case": Misedit(
+        lambda: _share("share-database", EXECUTION,
+                       actions=("SecretsManager:getsecretvalue", "SECRETSMANAGER:DeleteSecret")),
+        {"share-database": f"grants ['{READ}', 'secretsmanager:DeleteSecret']"}),
+    "another role reads the database secret, in another case": Misedit(
+        lambda: _role_with("reporter", {"Effect": "Allow", "Action": "SecretsManager:GetSecretValue",
+                                        "Resource": DATABASE_SECRET}),
+        {"reporter-policy": "role reporter may read secrets; only the execution role"}),
+    "another role may run tasks, in another case": Misedit(lambda: _role_with("deployer", {
+        "Effect": "Allow", "Action": "ECS:runtask", "Resource": "*"}), {
+        "deployer-policy": "role deployer may ['ecs:RunTask']"}),
+    "a wildcard action in another case": Misedit(lambda: _role_with("deployer", {
+        "Effect": "Allow", "Action": "SecretsManager:*", "Resource": DATABASE_SECRET}), {
+        "deployer-policy": "wildcard action 'secretsmanager:*'"}),
     "another role may pass the GitHub role by name": Misedit(lambda: _role_with("deployer", {
         "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": f"arn:aws:iam::{ACCOUNT}:role/admin-tasks-staging-github",
