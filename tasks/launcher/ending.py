@@ -41,9 +41,10 @@ def start_failure_hint(*reasons: str | None) -> str:
 
 def _failed_to_start(request: LaunchRequest, watch: Watch, state: TaskState) -> TaskFailedToStart:
     reasons = (state.stop_code, state.stopped_reason, state.container_reason)
-    watch.printer.line(f"stopCode: {state.stop_code or '-'}")
-    watch.printer.line(f"stoppedReason: {state.stopped_reason or '-'}")
-    watch.printer.line(f"container {request.task.container}: {state.container_reason or '-'}")
+    watch.printer.container_line(f"stopCode: {state.stop_code or '-'}")
+    watch.printer.container_line(f"stoppedReason: {state.stopped_reason or '-'}")
+    watch.printer.container_line(
+        f"container {request.task.container}: {state.container_reason or '-'}")
     watch.printer.line(f"hint: {start_failure_hint(*reasons)}")
     detail = state.container_reason or state.stopped_reason or state.stop_code or "no reason given"
     return TaskFailedToStart(f"{request.task_name} never ran its container: {detail}")

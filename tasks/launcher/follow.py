@@ -28,15 +28,21 @@ if TYPE_CHECKING:
 
 
 class Transcript:
-    """Prints the container's lines and keeps its JSON result line for the summary."""
+    """Prints the container's lines, escaped, and keeps its result line for the summary:
+    only a line bound to this run (``request.is_result``), never one another program in
+    the container printed to look like it."""
 
-    def __init__(self, printer: Printer) -> None:
-        self.printer = printer
+    def __init__(self, printer: Printer, request: LaunchRequest) -> None:
+        self.printer, self._request = printer, request
         self.result: dict[str, Any] | None = None
 
     def emit(self, text: str) -> None:
-        self.printer.line(text)
-        self.result = result_line_from(text) or self.result
+        self.printer.container_line(text)
+        line = result_line_from(text)
+        if line is not None and self._request.is_result(line):
+            # The binding fields are the run's, not the task's result.
+            self.result = {key: value for key, value in line.items()
+                           if key not in ("resultKey", "runId")}
 
 
 def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, str], *,
@@ -50,7 +56,7 @@ def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, 
         if not wait:
             return LauncherResult.of(STARTED, f"started {task_arn}; not waiting", was_new=True,
                                      taskArn=task_arn)
-        transcript = Transcript(printer)
+        transcript = Transcript(printer, request)
         watch = _watch(request, clients, runtime, task_arn, cancellation, transcript)
         ending: Ending
         failure = ""

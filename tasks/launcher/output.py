@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
@@ -19,6 +20,12 @@ class Printer:
     def status(self, text: str) -> None:
         self.line(f"{timestamp(self._clock.now())} {text}")
 
+    def container_line(self, text: str) -> None:
+        """A line the task wrote (or ECS reported for it): shown with every control and
+        format character escaped, so it cannot move the cursor, recolour or hide the job
+        log, or reorder what a reviewer reads (ESC, CR, bidi overrides)."""
+        self.line(escape_controls(text))
+
     def line(self, text: str) -> None:
         """Write ``text`` as it is; what the stream cannot encode (a container's lone
         surrogate, say) is written as a backslash escape instead of failing."""
@@ -26,6 +33,22 @@ class Printer:
         safe = text.encode(encoding, "backslashreplace").decode(encoding)
         self._out.write(safe + "\n")
         self._out.flush()
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each character of Unicode category Cc (C0, DEL, C1) or Cf (bidi
+    controls, zero-width characters) but the tab written as ``\\xNN`` or ``\\uNNNN``."""
+    if text.isprintable():
+        return text
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char == "\t" or unicodedata.category(char) not in ("Cc", "Cf"):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
+        else f"\\U{code:08x}"
 
 
 @contextmanager

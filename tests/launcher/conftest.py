@@ -25,9 +25,11 @@ from infra.task_specs import TaskSpec
 from tasks import cli
 from tasks.contract.app_tasks import parse_app_tasks
 from tasks.contract.catalog import CATALOG, task_names
+from tasks.contract.outcome import bound_to_run
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
 from tasks.launcher.results import OUTCOMES
+from tasks.launcher.summary import result_line_from
 from tests.launcher.fake_github import FakeGithub, review, serve
 
 REGION = "eu-west-1"
@@ -122,7 +124,18 @@ class World:
         task = self.task()
         return f"admin-tasks/{task.containers[0].name}/{task.id}"
 
-    def write_logs(self, lines: list[str]) -> None:
+    def bound(self, line: str) -> str:
+        """``line`` as the task package writes it (tasks.contract.outcome.bound_to_run): a
+        result line carries the run id and result key the launcher sent this task."""
+        parsed = result_line_from(line)
+        (override,) = self.task().overrides.get("containerOverrides", [])
+        environ = {item["name"]: item["value"] for item in override.get("environment", [])}
+        return line if parsed is None else json.dumps(bound_to_run(parsed, environ))
+
+    def write_logs(self, lines: list[str], *, bind: bool = True) -> None:
+        """Write ``lines`` to the task's stream; ``bind``: its result lines bound to the run
+        (as the task package writes them; a line that is not bound is not taken)."""
+        lines = [self.bound(line) for line in lines] if bind else lines
         stream = self.log_stream()
         existing = self.logs.describe_log_streams(logGroupName=LOG_GROUP,
                                                   logStreamNamePrefix=stream)["logStreams"]

@@ -29,8 +29,8 @@ def test_a_task_that_ended_just_before_the_deadline_is_not_a_timeout(
 
     assert run.exit_code == 0, run.stderr
     assert "StopTask" not in world.calls
-    assert run.operator_lines[-2:] == [RESULT, f"2026-11-21T00:01:00Z status STOPPED: exit code 0 "
-                                               f"({EXITED})"]
+    assert run.operator_lines[-2:] == [
+        world.bound(RESULT), f"2026-11-21T00:01:00Z status STOPPED: exit code 0 ({EXITED})"]
     assert run.result["outcome"] == "succeeded"
 
 

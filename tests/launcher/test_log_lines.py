@@ -28,7 +28,7 @@ HOSTILE = {
     "a line of a megabyte": ('{"ok": true, "x": "' + "y" * 1_000_000 + '"}',
                              '{"ok": true, "x": "' + "y" * 1_000_000 + '"}'),
     "a lone surrogate": ("bad \udcff byte", "bad \\udcff byte"),
-    "NUL and control characters": ("a\x00b\x07c\x1b[31mred", "a\x00b\x07c\x1b[31mred"),
+    "NUL and control characters": ("a\x00b\x07c\x1b[31mred", "a\\x00b\\x07c\\x1b[31mred"),
 }
 
 
@@ -44,7 +44,7 @@ def test_a_hostile_line_is_printed_and_the_task_runs_to_its_own_exit_code(
 
     assert run.exit_code == 0, run.stderr
     assert "StopTask" not in world.calls
-    assert run.operator_lines[3:5] == [json.dumps(RESULT), shown]
+    assert run.operator_lines[3:5] == [world.bound(json.dumps(RESULT)), shown]
     assert (run.result["outcome"], run.result["result"]) == ("succeeded", RESULT)
     assert summary.read_text(encoding="utf-8").startswith(
         "### Admin task `seed-admin` on `staging`: succeeded\n")

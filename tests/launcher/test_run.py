@@ -35,7 +35,7 @@ def test_success_prints_statuses_and_logs_in_order_and_exits_0(
         "admin-tasks: seeding",
         "admin-tasks: done",
         "2026-11-21T00:00:10Z status DEPROVISIONING",
-        result_line,
+        world.bound(result_line),
         "2026-11-21T00:00:16Z status STOPPED: exit code 0 "
         "(EssentialContainerExited: Essential container in task exited)",
     ]
@@ -53,7 +53,7 @@ def test_a_non_zero_container_exit_is_passed_through(launch: Launcher, world: Wo
 
     assert run.exit_code == 3
     assert run.operator_lines[-2:] == [
-        refused,
+        world.bound(refused),
         "2026-11-21T00:00:07Z status STOPPED: exit code 3 "
         "(EssentialContainerExited: Essential container in task exited)",
     ]
@@ -124,7 +124,7 @@ def test_the_log_stream_may_appear_only_after_several_polls(
 
     assert run.exit_code == 0
     assert run.operator_lines[3:6] == ["first line", "second line",
-                                       '{"ok": true, "outcome": "exists"}']
+                                       world.bound('{"ok": true, "outcome": "exists"}')]
     assert world.calls.count("GetLogEvents") >= 5
 
 
@@ -150,7 +150,7 @@ def test_lines_written_after_the_task_stopped_are_drained(launch: Launcher, worl
 
     run = launch(*SEED)
 
-    assert run.operator_lines[-3:-1] == ["late line", '{"ok": true}']
+    assert run.operator_lines[-3:-1] == ["late line", world.bound('{"ok": true}')]
     assert run.operator_lines[-1].endswith("status STOPPED: exit code 0 "
                                            "(EssentialContainerExited: Essential container in "
                                            "task exited)")

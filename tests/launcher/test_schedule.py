@@ -42,7 +42,7 @@ def test_no_log_is_read_before_the_task_runs(launch: Launcher, world: World,
     assert run.operator_lines[3].startswith("2026-11-21T00:00:32Z")  # described every 4 s
     first_read = world.calls.index("GetLogEvents")
     assert world.calls[:first_read] == ["RunTask"] + ["DescribeTasks"] * 9  # 0, 4, … 32 s
-    assert run.operator_lines[4:6] == ["hello", RESULT]
+    assert run.operator_lines[4:6] == ["hello", world.bound(RESULT)]
 
 
 def test_a_trickle_of_output_costs_no_more_calls_a_minute_than_the_waiter_pattern(

@@ -77,7 +77,7 @@ def test_log_reads_timing_out_are_reported_once_and_no_line_is_lost(
 
     assert run.exit_code == 4, run.stderr
     assert [line for line in run.operator_lines if not line.startswith("2026-")] == [
-        "first", "second", "third", RESULT]
+        "first", "second", "third", world.bound(RESULT)]
     assert [line for line in statuses(run.operator_lines) if "logs" in line] == [
         'reading the task\'s logs failed (Read timeout on endpoint URL: '
         '"https://logs.eu-west-1.amazonaws.com/"); retrying on the next poll']
@@ -132,7 +132,7 @@ def test_a_run_task_answer_lost_after_ecs_started_the_task_is_followed(
         f'"{ECS_URL}"); looking for a task started by this run (admin-tasks/4242-1)',
         f"started seed-admin on staging as {task.task_arn} (actor alice, run 4242-1, "
         "not reviewed (run from a terminal))"]
-    assert RESULT in run.operator_lines
+    assert world.bound(RESULT) in run.operator_lines
 
 
 def test_a_run_task_that_never_reached_ecs_says_nothing_was_started(
