@@ -49,7 +49,7 @@ def test_a_throttled_run_task_is_retried_into_exactly_one_task(
     assert len(world.tasks()) == 1
     assert world.calls.count("RunTask") == 1  # one API call; the retries are botocore's
     assert run.exit_code == 3, run.stderr
-    assert RESULT in run.operator_lines
+    assert world.bound(RESULT) in run.operator_lines
 
 
 def test_the_log_group_deleted_mid_run_still_ends_with_the_exit_code_and_says_so(
