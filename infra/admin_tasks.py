@@ -74,6 +74,7 @@ class AdminTasksArgs:
     task_sizes: Mapping[str, Mapping[str, int]] | None = None
     container_user: str | None = None
     superuser_secret_seal: str | None = None
+    app_secrets: Mapping[str, Mapping[str, str]] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     """More tags on every AWS resource (not a config key); the component's own tags
     (`project`, `environment`, `admin-tasks:*`), which the policy pack reads, win."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra import config_rules as rules
+from infra.app_secrets import AppSecret, parse_app_secrets
 from infra.config_sections import (
     DatabaseConfig,
     GithubConfig,
@@ -38,7 +39,7 @@ KNOWN_KEYS = {
     "tasks", "requireApproval", "requiredApprovals", "logRetentionDays", "databaseSecretArn",
     "databaseHost", "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
     "secretRecoveryWindowDays", "taskCpu", "taskMemory", "taskSizes", "containerUser",
-    "production", "superuserSecretSeal",
+    "production", "superuserSecretSeal", "appSecrets",
 }
 
 __all__ = ["KNOWN_KEYS", "ConfigError", "StackConfig", "parse_config", "reject_unknown_keys"]
@@ -77,6 +78,8 @@ class StackConfig:
     """Fargate (CPU units, memory MiB) of each enabled task."""
     container_user: str
     """Non-root `uid[:gid]` the containers run as."""
+    app_secrets: Mapping[str, AppSecret] = field(default_factory=dict)
+    """`appSecrets`: variable name → the application secret it is filled from."""
     superuser_seal: str | None = None
     """`sha256:<hex>` of the superuser secret's `seal` key, bound in the entry point of the
     built-in tasks that read that secret (tasks.jobs.sealed_secret)."""
@@ -103,13 +106,30 @@ def _production(reader: ConfigReader, environment: str) -> bool:
     return production
 
 
-def _image(reader: ConfigReader, key: str, production: bool) -> str:
+def _image(reader: ConfigReader, key: str, pinned: bool) -> str:
+    """``pinned``: a digest is required (production, and the application's image in every
+    stack: the approval request names the digest, and the launcher runs only that)."""
     image = reader.string(key, rules.IMAGE, "set a full image reference such as "
                           "111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks@sha256:<digest>")
-    if production and "@sha256:" not in image:
+    if pinned and "@sha256:" not in image:
         raise config_error(key, "is not pinned by digest; the image a reviewer approves must "
-                           "not change under them", "append @sha256:<digest> to the image")
+                           "not change under them", "append @sha256:<digest> of the pushed "
+                           "image (docs/APP-TASKS.md, \"A release\")")
     return image
+
+
+def _recovery_window(reader: ConfigReader, production: bool) -> int:
+    """Days a deleted secret stays restorable: 7-30 (AWS's range), or 0 outside
+    production: deleted at once, so a `pulumi destroy` and `up` can re-create the name."""
+    fix = "use 7 to 30 days" + ("" if production else ", or 0 to delete at once")
+    days = reader.integer("secretRecoveryWindowDays", 0, 30, fix, default=30)
+    if days == 0 and production:
+        raise config_error("secretRecoveryWindowDays", "is 0 in a production environment: a "
+                           "deleted production secret must stay restorable", "use 7 to 30 days")
+    if 0 < days < 7:
+        raise config_error("secretRecoveryWindowDays", f"is {days}; AWS keeps a deleted secret "
+                           "7 to 30 days, or deletes it at once", fix)
+    return days
 
 
 def _require_approval(reader: ConfigReader, production: bool) -> bool:
@@ -147,7 +167,9 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     environment = _environment(reader, stack)
     production = _production(reader, environment)
     network = parse_network(reader)
-    built_in, app_tasks = parse_builtin_tasks(reader, environment), parse_app_task_config(reader)
+    app_secrets = parse_app_secrets(reader, network)
+    built_in = parse_builtin_tasks(reader, environment)
+    app_tasks = parse_app_task_config(reader, app_secrets)
     if not built_in and not app_tasks:
         raise config_error("tasks", "is empty and no appTasks are declared",
                            "enable a built-in task or declare an application task")
@@ -162,14 +184,14 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         tasks=(*map(TaskSpec.built_in, built_in), *map(TaskSpec.application, app_tasks)),
         require_approval=_require_approval(reader, production),
         tasks_image=_image(reader, "tasksImage", production) if built_in else None,
-        app_image=_image(reader, "appImage", production) if app_tasks else None,
+        app_image=_image(reader, "appImage", pinned=True) if app_tasks else None,
         log_retention_days=retention,
         secrets_kms_key_arn=_kms_key(reader, network),
-        secret_recovery_window_days=reader.integer(
-            "secretRecoveryWindowDays", 7, 30, "use 7 to 30 days", default=30),
+        secret_recovery_window_days=_recovery_window(reader, production),
         task_sizes=parse_task_sizes(reader, built_in, app_tasks),
         container_user=_container_user(reader),
         superuser_seal=_superuser_seal(reader, built_in),
+        app_secrets=app_secrets,
     )
 
 

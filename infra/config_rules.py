@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from infra.config_values import config_error
-from tasks.contract import PARTITION
+from tasks.contract import IMAGE_REFERENCE, PARTITION
 
 ENVIRONMENT_FIX = "use 1-32 lower-case letters, digits and inner hyphens (e.g. staging, prod)"
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -22,9 +22,7 @@ KMS_KEY_ARN = re.compile(
     rf"arn:{PARTITION}:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
     r"key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
-IMAGE = re.compile(
-    r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128})?(?:@sha256:[0-9a-f]{64})?"
-)
+IMAGE = IMAGE_REFERENCE
 ECR_IMAGE = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[a-z0-9._/-]+?)(?::[A-Za-z0-9._-]+)?(?:@sha256:[0-9a-f]{64})?"

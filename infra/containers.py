@@ -9,9 +9,10 @@ settings contract relies on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from infra.app_secrets import AppSecret
 from infra.config_sections import DatabaseConfig
 from infra.naming import LOG_STREAM_PREFIX
 from infra.task_specs import TaskSpec
@@ -49,6 +50,8 @@ class ContainerSpec:
     """Non-root `uid[:gid]`."""
     superuser_seal: str | None = None
     """`sha256:<hex>` bound in the tasks that read the superuser secret."""
+    app_secrets: Mapping[str, AppSecret] = field(default_factory=dict)
+    """`appSecrets` of the stack, by variable name."""
 
 
 def container_secrets(task: TaskSpec, database: DatabaseConfig) -> tuple[SecretInput, ...]:
@@ -74,7 +77,7 @@ def value_from(arn: str, item: SecretInput) -> str:
 def plain_environment(task: TaskSpec, database: DatabaseConfig) -> list[dict[str, str]]:
     """Non-secret settings: Python hygiene; where the database is, for an application task
     with an existing secret (a built-in task's is bound in its entry point instead)."""
-    values = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+    values = {**dict(task.environment), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
     uses_database = DATABASE in task.secrets
     if database.existing_secret_arn is not None and uses_database and task.image == "app":
         values |= {"DATABASE_HOST": str(database.host), "DATABASE_PORT": str(database.port),
@@ -103,7 +106,7 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
     # The whole argv is the entry point and the command is empty: RunTask can override
     # `command` (which would only append arguments, refused by both kinds of task) but
     # never `entryPoint`.
-    return {
+    definition: dict[str, Any] = {
         "name": task.name,
         "image": spec.image,
         "essential": True,
@@ -116,7 +119,9 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
             {"name": item.env_var,
              "valueFrom": value_from(spec.secret_arns[item.secret], item)}
             for item in container_secrets(task, spec.database)
-        ],
+        ] + [{"name": secret.name, "valueFrom": secret.arn if secret.json_key is None
+              else f"{secret.arn}:{secret.json_key}::"}
+             for secret in (spec.app_secrets[name] for name in task.app_secrets)],
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH,
                          "readOnly": False}],
         "portMappings": [],
@@ -126,3 +131,6 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
             "awslogs-stream-prefix": LOG_STREAM_PREFIX,
         }},
     }
+    if task.working_directory is not None:
+        definition["workingDirectory"] = task.working_directory
+    return definition

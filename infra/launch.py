@@ -10,12 +10,14 @@ from infra.task_specs import TaskSpec
 from tasks.contract import settings_document
 
 
-def task_entry(environment: str, task: TaskSpec) -> dict[str, Any]:
-    """`tasks.<name>` of the settings: where the task's definition is, what it may be asked."""
+def task_entry(environment: str, task: TaskSpec, image_ref: str) -> dict[str, Any]:
+    """`tasks.<name>` of the settings: where the task's definition is, what it may be
+    asked, and the image it runs (the launcher checks the task definition runs it)."""
     return {"taskDefinition": task_family(environment, task.name), "container": task.name,
             "logStreamPrefix": LOG_STREAM_PREFIX, "timeoutSeconds": task.timeout_seconds,
-            "description": task.description, "image": task.image,
+            "description": task.description, "image": task.image, "imageRef": image_ref,
             "steps": [list(step) for step in task.steps],
+            "previewSteps": [list(step) for step in task.preview_steps],
             "parameters": {p.name: p.to_document() for p in task.parameters}}
 
 
@@ -29,5 +31,7 @@ def launch_settings(config: StackConfig) -> dict[str, Any]:
         assign_public_ip=network.assign_public_ip,
         log_group=log_group_name(config.environment), require_approval=config.require_approval,
         required_approvals=config.github.required_approvals,
-        tasks={task.name: task_entry(config.environment, task) for task in config.tasks},
+        tasks={task.name: task_entry(config.environment, task, str(
+            config.tasks_image if task.image == "tasks" else config.app_image))
+            for task in config.tasks},
     )

@@ -12,17 +12,24 @@ import pulumi_github as github
 from infra.components.admin_secrets import AdminSecrets, AdminSecretsArgs
 from infra.components.github_environment import GithubEnvironment, GithubEnvironmentArgs
 from infra.components.github_oidc import GithubOidc, GithubOidcArgs
-from infra.components.launcher_permissions import LauncherPermissions, LauncherPermissionsArgs
+from infra.components.launcher_permissions import (
+    LauncherPermissions,
+    LauncherPermissionsArgs,
+    within_quota,
+)
 from infra.components.task_definitions import AdminTaskDefinitions, AdminTaskDefinitionsArgs
 from infra.config import StackConfig
 from infra.config_rules import ECR_IMAGE
+from infra.config_values import config_error
 from infra.containers import ContainerSpec
+from infra.iam_documents import execution_policy, launcher_policy, quota_problem
 from infra.naming import (
     PROJECT,
     admin_job_workflow_ref,
     github_subjects,
     log_group_name,
     prefix,
+    secret_name,
     task_family,
 )
 from infra.placement import checked_region, checked_repository
@@ -46,13 +53,14 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
     component); return the stack outputs. Each direct child is aliased to the root stack,
     where stacks deployed before the component had them, so `pulumi up` replaces nothing."""
     env, network = config.environment, config.network
+    _check_policy_sizes(config)  # before anything is registered: AWS checks only at `up`
     # The policy pack reads the production tag: an environment made production by config
     # (e.g. `live`) gets the production rules although its name does not say so.
     tags = {**(extra_tags or {}), "project": PROJECT, "environment": env, ENVIRONMENT_TAG: env,
             PRODUCTION_TAG: "true" if config.production else "false"}
     child = pulumi.ResourceOptions(parent=parent,
                                    aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
-    provider = github_provider or github.Provider("github", owner=config.github.owner, opts=child)
+    provider = github_provider or _github_provider(config, child)
     repository = checked_repository(config, provider) if github_provider else \
         config.github.repository
     owner_id, repository_id = _github_ids(config, provider)
@@ -73,7 +81,7 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
         tags=tags), opts=child)
     launcher = LauncherPermissions("launcher", LauncherPermissionsArgs(
         environment=env, role_name=oidc.role_name, cluster_arn=network.cluster_arn,
-        task_definition_arns=[_family_arn(config, task.name) for task in tasks],
+        task_definitions_arn=_task_definitions_arn(config),
         passable_role_arns=[definitions.execution_role_arn, definitions.task_role_arn],
         log_group_arn=definitions.log_group_arn), opts=child)
     settings_json = json.dumps(settings, sort_keys=True)
@@ -92,6 +100,14 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
             "launchSettings": settings_json, "logGroupName": definitions.log_group_name,
             "taskDefinitionArns": definitions.task_definition_arns,
             "secretArns": secrets.arns, "githubEnvironment": environment.name}
+
+
+def _github_provider(config: StackConfig, opts: pulumi.ResourceOptions) -> github.Provider:
+    """This project's own GitHub provider. An explicit provider reads no `github:` config
+    of its own, so the stack's `github:token` secret is handed to it here; without one the
+    provider reads `GITHUB_TOKEN` from the environment (docs/DEPLOYING.md, "GitHub token")."""
+    token = pulumi.Config("github").get_secret("token")
+    return github.Provider("github", owner=config.github.owner, token=token, opts=opts)
 
 
 def _lookup(provider: pulumi.ProviderResource) -> pulumi.InvokeOutputOptions:
@@ -135,13 +151,50 @@ def _container_spec(config: StackConfig, task: TaskSpec) -> ContainerSpec:
     return ContainerSpec(
         image=image, secret_arns={}, database=config.database,
         log_group=log_group_name(config.environment), region=config.network.region,
-        user=config.container_user, superuser_seal=config.superuser_seal)
+        user=config.container_user, superuser_seal=config.superuser_seal,
+        app_secrets=config.app_secrets)
 
 
-def _family_arn(config: StackConfig, task: str) -> str:
+def _task_definitions_arn(config: StackConfig) -> str:
+    """Every revision of every family of the environment (`admin-tasks-<env>-*:*`)."""
     network = config.network
     return (f"arn:{network.partition}:ecs:{network.region}:{network.account}:task-definition/"
-            f"{task_family(config.environment, task)}:*")
+            f"{task_family(config.environment, '*')}:*")
+
+
+def _check_policy_sizes(config: StackConfig) -> None:
+    """The launcher's and the execution role's policies fit IAM's quota, rendered from the
+    names the program gives the roles, log group and secrets: at preview, where their ARNs
+    may still be unknown (the exact documents are rendered only once they are known)."""
+    network, env = config.network, config.environment
+    log_group = (f"arn:{network.partition}:logs:{network.region}:{network.account}:"
+                 f"log-group:{log_group_name(env)}")
+    within_quota(launcher_policy(
+        environment=env, cluster_arn=network.cluster_arn, log_group_arn=log_group,
+        task_definitions_arn=_task_definitions_arn(config), passable_role_arns=[
+            f"arn:{network.partition}:iam::{network.account}:role/{prefix(env)}-{kind}"
+            for kind in ("execution", "task")]))
+    secrets = _execution_secrets(config)
+    problem = quota_problem("execution", execution_policy(
+        secret_arns=secrets, kms_key_arn=config.secrets_kms_key_arn, log_group_arn=log_group,
+        ecr_repository_arns=_ecr_repositories(config), region=network.region))
+    if problem:
+        raise pulumi.RunError(str(config_error(
+            "appSecrets", f"gives the execution role too many secrets to read: the "
+            f"{len(secrets)} secrets the tasks receive {problem}",
+            "have several variables read keys of one secret (appSecrets.<NAME>.key), or "
+            "give the tasks fewer secrets")))
+
+
+def _execution_secrets(config: StackConfig) -> list[str]:
+    """The ARNs the execution policy lists: one per secret some task receives, however many
+    tasks receive it (a created secret's ends in 6 random characters, as here)."""
+    network, existing = config.network, {"database": config.database.existing_secret_arn}
+    created = f"arn:{network.partition}:secretsmanager:{network.region}:{network.account}:secret:"
+    arns = {existing.get(logical) or f"{created}{secret_name(config.environment, logical)}-AbCdEf"
+            for task in config.tasks for logical in task.secrets}
+    return sorted(arns | {config.app_secrets[name].arn for task in config.tasks
+                          for name in task.app_secrets})
 
 
 def _ecr_repositories(config: StackConfig) -> list[str]:

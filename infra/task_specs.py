@@ -7,6 +7,7 @@ same guardrails.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from infra import config_rules as rules
@@ -46,6 +47,13 @@ class TaskSpec:
     """The stack's secrets this task receives."""
     timeout_seconds: int
     """The launcher's default timeout for the task."""
+    preview_steps: tuple[tuple[str, ...], ...] = ()
+    """What `--preview` runs instead of `steps` (application tasks that declare it)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """An application task's own plain variables."""
+    working_directory: str | None = None
+    app_secrets: tuple[str, ...] = ()
+    """Names of the stack's `appSecrets` it receives."""
 
     @classmethod
     def built_in(cls, entry: CatalogEntry) -> TaskSpec:
@@ -58,7 +66,9 @@ class TaskSpec:
         return cls(name=task.name, description=task.description, image="app",
                    entry_point=tuple(entry_point(task)), steps=task.steps,
                    parameters=task.parameters, secrets=task.secrets,
-                   timeout_seconds=task.timeout_seconds)
+                   timeout_seconds=task.timeout_seconds, preview_steps=task.preview_steps,
+                   environment=task.environment, working_directory=task.working_directory,
+                   app_secrets=task.app_secrets)
 
 
 def parse_builtin_tasks(reader: ConfigReader, environment: str) -> tuple[CatalogEntry, ...]:
@@ -84,11 +94,13 @@ def parse_builtin_tasks(reader: ConfigReader, environment: str) -> tuple[Catalog
     return tuple(entries)
 
 
-def parse_app_task_config(reader: ConfigReader) -> tuple[AppTask, ...]:
-    """`appTasks`: the application's commands; an error names the declaration's key."""
+def parse_app_task_config(reader: ConfigReader,
+                          app_secrets: Collection[str] = ()) -> tuple[AppTask, ...]:
+    """`appTasks`: the application's commands; an error names the declaration's key.
+    ``app_secrets``: the names `appSecrets` declares."""
     try:
         return parse_app_tasks(reader.mapping("appTasks", "map task names to declarations")
-                               or None, task_names())
+                               or None, task_names(), app_secrets)
     except DeclarationError as error:
         raise config_error(f"appTasks.{error.key}".rstrip("."), error.problem, error.fix) \
             from None

@@ -16,6 +16,7 @@ from infra.render_settings import stack_file_config
 from tasks.contract.app_tasks import AppTask, DeclarationError, entry_point, parse_app_task, parse_app_tasks
 from tasks.contract.argv_templates import render_steps
 from tasks.contract.catalog import task_names
+from tasks.contract.entry_script import SCRUB
 from tests.conftest import PROJECT_ROOT, recorded_argv, stand_in_python
 
 RETENTION = {
@@ -87,7 +88,7 @@ ANYTHING = {
 
 def record_argv(tmp_path: Path, task: AppTask, environment: dict[str, str],
                 *extra: str) -> tuple[int, list[list[str]], str]:
-    """Run the entry point as ECS would (/bin/sh -p -c SCRIPT admin-tasks [override args…])
+    """Run the entry point as ECS would (/bin/sh -c SCRIPT admin-tasks [override args…])
     with a stand-in `python` first on PATH that appends its argv to a file."""
     bin_dir, record = stand_in_python(tmp_path)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", **environment}
@@ -122,7 +123,8 @@ def test_a_failing_step_stops_the_steps_after_it_with_its_exit_code(tmp_path: Pa
 
     assert code == 7
     assert len(runs) == 1, "the second step must not run after the first failed"
-    assert "step 1/2 failed with exit code 7; the steps after it did not run" in stderr
+    assert "step 1/2 failed with exit code 7: python manage.py tenant_command" in stderr
+    assert "the steps after it did not run" in stderr
 
 
 def test_a_command_override_does_not_run(tmp_path: Path) -> None:
@@ -154,7 +156,8 @@ def test_an_optional_parameter_given_fills_its_element(tmp_path: Path) -> None:
 
 def test_the_documented_examples_are_the_staging_stacks_declarations() -> None:
     page = (PROJECT_ROOT / "docs" / "APP-TASKS.md").read_text(encoding="utf-8")
-    documented = yaml.safe_load(page.split("```yaml\n", 1)[1].split("```", 1)[0])
+    examples = page.split("\n## Examples\n", 1)[1]
+    documented = yaml.safe_load(examples.split("```yaml\n", 1)[1].split("```", 1)[0])
     stack = stack_file_config("staging")
     assert documented["admin-tasks:appTasks"] == stack["admin-tasks:appTasks"]
     assert len(parse_app_tasks(documented["admin-tasks:appTasks"], task_names())) == 5
@@ -169,13 +172,14 @@ FUNCTION_OVERRIDES = {**HIJACK_PYTHON, "BASH_FUNC_[%%": "() { return 1; }",
 @pytest.mark.parametrize("shell", [p for p in ("/bin/dash", "/bin/bash") if Path(p).exists()])
 def test_exported_shell_functions_cannot_replace_a_steps_program(tmp_path: Path,
                                                                  shell: str) -> None:
-    """Where /bin/sh is bash, an environment override can define functions; `-p` keeps
-    them out (run here as bash started under the name sh, and as dash)."""
+    """Where /bin/sh is bash, an environment override can define functions; the script
+    unsets them and runs each step with `command` (run here as bash started under the name
+    sh, and as dash; tests/test_entry_script_shells.py runs BusyBox ash too)."""
     task = parse_app_task("tenant-command", ANYTHING, task_names())
     bin_dir, record = stand_in_python(tmp_path)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "ADMIN_TASK_PARAM_SCHEMA": "acme",
            **FUNCTION_OVERRIDES}
-    argv = ["sh", *entry_point(task)[1:]]
+    argv = ["sh", *entry_point(task)[len(SCRUB) + 1:]]
 
     ran = subprocess.run(argv, executable=shell, env=env, capture_output=True, text=True,
                          check=False)
@@ -188,10 +192,14 @@ def test_exported_shell_functions_cannot_replace_a_steps_program(tmp_path: Path,
 
 
 @pytest.mark.skipif(not Path("/bin/bash").exists(), reason="needs bash to show the attack")
-def test_without_p_bash_as_sh_would_run_the_imported_function(tmp_path: Path) -> None:
+def test_without_its_guards_bash_as_sh_would_run_the_imported_function(tmp_path: Path) -> None:
     """The control for the test above: the attack is real on this machine."""
     task = parse_app_task("tenant-command", ANYTHING, task_names())
-    argv = ["sh", *[a for a in entry_point(task)[1:] if a != "-p"]]
+    *shell, script, argv0 = entry_point(task)[len(SCRUB):]
+    unguarded = script.replace("unset -f command printf kill wait\n", "").replace(
+        'command "$@" &', '"$@" &')
+    assert "unset -f" not in unguarded and 'command "$@"' not in unguarded
+    argv = ["sh", *shell[1:], unguarded, argv0]
     ran = subprocess.run(argv, executable="/bin/bash", capture_output=True, text=True,
                          env={"PATH": os.environ["PATH"], "ADMIN_TASK_PARAM_SCHEMA": "acme",
                               **HIJACK_PYTHON}, check=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws.iam as iam
 
-from infra.iam_documents import launcher_policy
+from infra.iam_documents import Document, launcher_policy, quota_problem
 
 
 @dataclass
@@ -22,8 +22,9 @@ class LauncherPermissionsArgs:
     """The environment's GitHub role."""
     cluster_arn: str
     """The only cluster tasks may run in."""
-    task_definition_arns: Sequence[str]
-    """Task-definition family ARNs (`...:task-definition/FAMILY:*`) the role may run."""
+    task_definitions_arn: str
+    """The environment's families, `...:task-definition/admin-tasks-<env>-*:*`: the role
+    may run those of them tagged with the environment (iam_documents.launcher_policy)."""
     passable_role_arns: Sequence[pulumi.Input[str]]
     """Execution and task roles of those definitions."""
     log_group_arn: pulumi.Input[str]
@@ -38,9 +39,21 @@ class LauncherPermissions(pulumi.ComponentResource):
         super().__init__("admin-tasks:infra:LauncherPermissions", name, None, opts)
         document: pulumi.Output[str] = pulumi.Output.all(
             args.log_group_arn, *args.passable_role_arns).apply(lambda values: json.dumps(
-                launcher_policy(environment=args.environment, cluster_arn=args.cluster_arn,
-                                task_definition_arns=args.task_definition_arns,
-                                passable_role_arns=values[1:], log_group_arn=values[0])))
+                within_quota(launcher_policy(
+                    environment=args.environment, cluster_arn=args.cluster_arn,
+                    task_definitions_arn=args.task_definitions_arn,
+                    passable_role_arns=values[1:], log_group_arn=values[0]))))
         policy = iam.RolePolicy(f"{name}-policy", role=args.role_name, policy=document,
                                 opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"policyName": policy.name})
+
+
+def within_quota(document: Document) -> Document:
+    """The launcher policy, if IAM would take it as the role's inline policy (stack.py also
+    checks it, from the names the program gives the roles, before anything is registered)."""
+    problem = quota_problem("launcher", document)
+    if problem:
+        raise pulumi.RunError(f"The launcher policy {problem}. Fix: keep it to the statements "
+                              "of infra/iam_documents.py launcher_policy, which do not grow "
+                              "with the number of tasks")
+    return document

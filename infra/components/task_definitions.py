@@ -102,7 +102,10 @@ def _execution_policy(args: AdminTaskDefinitionsArgs,
                       log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
     # Only the secrets some definition references: guardrail 4's "nothing else".
     referenced = sorted({secret for task in args.tasks for secret in task.secrets})
-    inputs = [log_group_arn, *(args.secret_arns[logical] for logical in referenced)]
+    app_secrets = sorted({args.containers[task.name].app_secrets[name].arn
+                          for task in args.tasks for name in task.app_secrets})
+    inputs = [log_group_arn, *(args.secret_arns[logical] for logical in referenced),
+              *app_secrets]
     return pulumi.Output.all(*inputs).apply(lambda values: json.dumps(execution_policy(
         secret_arns=values[1:], kms_key_arn=args.kms_key_arn, log_group_arn=values[0],
         ecr_repository_arns=args.ecr_repository_arns, region=args.region)))

@@ -69,7 +69,7 @@ GUARDRAILS = (
               + inline_policy_violations(t, p)),
     Guardrail("admin-task-definition", 5, "Fargate, awsvpc, secrets only via valueFrom, awslogs "
               "to the admin log group, read-only root, non-root, no ports; the whole argv in "
-              "the entry point (python -I or /bin/sh -p), no PYTHON*/LD_* variables.",
+              "the entry point (python -I or /bin/sh -c <script>), no PYTHON*/LD_* variables.",
               task_definition_violations),
     Guardrail("admin-secrets", 6, "Secrets under admin-tasks/<env>/ with a recovery window; no "
               "secret value in the program or in plain variables.",

@@ -16,7 +16,8 @@ OIDC_HOST = "token.actions.githubusercontent.com"
 # The program names the environment's role `admin-tasks-<env>-github` (infra/stack.py).
 GITHUB_ROLE_NAME = re.compile(r"admin-tasks-[a-z0-9-]+-github")
 LAUNCHER_ACTIONS = {"ecs:RunTask", "ecs:TagResource", "iam:PassRole", "ecs:DescribeTasks",
-                    "ecs:StopTask", "ecs:ListTasks", "logs:GetLogEvents"}
+                    "ecs:StopTask", "ecs:ListTasks", "logs:GetLogEvents",
+                    "ecs:DescribeTaskDefinition"}
 EXECUTION_ACTIONS = {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents",
                      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
                      "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "kms:Decrypt"}
@@ -29,9 +30,14 @@ LAUNCHER_LIKE = LAUNCHER_ACTIONS | {"ecs:StartTask", "ecs:ExecuteCommand", "ecs:
 # What only the execution role may hold: reading a secret's value (BatchGetSecretValue also
 # needs it, secret by secret). ECS needs nothing else to inject a secret.
 SECRET_READ = {"secretsmanager:GetSecretValue"}
-STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks"}  # no resource-level permissions
-TASK_DEFINITION_ARN = re.compile(
-    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/admin-tasks-[a-z0-9-]+:(\*|\d+)")
+# No resource-level permissions: "*" is their only form.
+STAR_ALLOWED = {"ecr:GetAuthorizationToken", "ecs:ListTasks", "ecs:DescribeTaskDefinition"}
+# One family (`admin-tasks-<env>-<task>`) or every family of one environment
+# (`admin-tasks-<env>-*`, which permission_rules accepts only with the environment's tag
+# condition), at one revision or all. No other wildcard: not `admin-tasks-*`, not
+# `admin-tasks-staging*`, not `task-definition/*`.
+TASK_DEFINITION_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/"
+                                 r"admin-tasks-[a-z0-9-]+(-\*)?:(\*|\d+)")
 SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*?]+")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 ADMIN_LOG_STREAMS = re.compile(

@@ -114,10 +114,24 @@ def _run_task(statement: Mapping[str, Any], where: str) -> list[str]:
         found.append(f"{where}: ecs:RunTask needs StringEquals {REQUEST_TAG} = the "
                      "environment, so every task it starts carries the tag StopTask is "
                      "scoped by")
-    elif not all(family.startswith(f"admin-tasks-{environment}-") for family in families):
+    elif not all(_of_environment(family, environment) for family in families):
         found.append(f"{where}: ecs:RunTask tags tasks with environment {environment} but "
                      f"runs {families}")
+    if environment is None or _environment(statement, RESOURCE_TAG) != environment:
+        found.append(f"{where}: ecs:RunTask needs StringEquals {RESOURCE_TAG} = the "
+                     f"environment of its {REQUEST_TAG}: the task definition's own tag, "
+                     "since a family prefix also matches environments whose name extends "
+                     "this one's (admin-tasks-staging-* matches admin-tasks-staging-eu-*)")
     return found
+
+
+def _of_environment(family: str, environment: str) -> bool:
+    """Whether `family:revision` names this environment's families: one of them, or all
+    (the environment's prefix, `admin-tasks-<env>-*`, and no other wildcard)."""
+    name = family.rsplit(":", 1)[0]
+    wildcard = "*" in name or "?" in name
+    return name == f"admin-tasks-{environment}-*" if wildcard else \
+        name.startswith(f"admin-tasks-{environment}-")
 
 
 def launcher_violations(resource_type: str, props: Props) -> list[str]:

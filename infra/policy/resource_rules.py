@@ -21,6 +21,11 @@ SECRET_VALUE_FROM = re.compile(
 def secret_arn(value_from: str) -> str:
     """The secret a `valueFrom` names (the first seven `:` fields of an ARN)."""
     return ":".join(value_from.split(":")[:7])
+# The stack's own secrets reach a container one JSON key per variable (the superuser's
+# whole and sealed): a whole document under one of these names would hand it every key.
+KEYED_VARIABLES = {"DATABASE_URL", "DATABASE_USER", "DATABASE_PASSWORD",
+                   "DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_EMAIL",
+                   "DJANGO_SUPERUSER_PASSWORD"}
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")
@@ -138,11 +143,11 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
                             "secrets[].valueFrom")
     for secret in as_list(container.get("secrets")):
         match = SECRET_VALUE_FROM.fullmatch(str(secret.get("valueFrom", "")))
-        whole_allowed = secret.get("name") == SEALED_SUPERUSER_VARIABLE
-        if match is None or (match[2] is None and not whole_allowed):
+        whole_refused = str(secret.get("name")) in KEYED_VARIABLES
+        if match is None or (match[2] is None and whole_refused):
             problems.append(f"secret {secret.get('name')} valueFrom must be "
                             "<secret arn>:<json key>:: (the whole secret only for the sealed "
-                            f"{SEALED_SUPERUSER_VARIABLE})")
+                            f"{SEALED_SUPERUSER_VARIABLE} or an application secret)")
     options = (container.get("logConfiguration") or {})
     group = str((options.get("options") or {}).get("awslogs-group", ""))
     if options.get("logDriver") != "awslogs" or not ADMIN_LOG_GROUP.fullmatch(group):

@@ -17,7 +17,7 @@ from infra.policy.iam_rules import (
     statements,
 )
 from infra.policy.permission_rules import ROLE_POLICY, cluster_accounts
-from infra.policy.resource_rules import CREDENTIAL_IN_URL, SECRETISH_NAME
+from infra.policy.resource_rules import CREDENTIAL_IN_URL, PRODUCTION_TAG, SECRETISH_NAME
 from infra.policy.stack_rules import ROLE, Finding, Resources
 from infra.policy.trust_rules import source_account
 
@@ -50,8 +50,14 @@ def secret_violations(resource_type: str, props: Props) -> list[str]:
         if not SECRET_NAME.fullmatch(str(props.get("name", ""))):
             found.append(f"secret name {props.get('name')!r} must be admin-tasks/<env>/<name>")
         window = props.get("recoveryWindowInDays")
-        if not isinstance(window, (int, float)) or not 7 <= window <= 30:
-            found.append(f"recovery window must be set to 7-30 days (got {window!r})")
+        # 0 deletes at once: only on a secret tagged as outside production (an untagged
+        # one may be production's).
+        tags = props.get("tags")
+        at_once = window == 0 and isinstance(tags, Mapping) and \
+            str(tags.get(PRODUCTION_TAG, "")).lower() == "false"
+        if not at_once and (not isinstance(window, (int, float)) or not 7 <= window <= 30):
+            found.append(f"recovery window must be set to 7-30 days (0 outside production; "
+                         f"got {window!r})")
         return found + (_readers(props, "name") if props.get("policy") else [])
     if resource_type == WITH_RESOURCE_POLICY[1]:
         return _readers(props, "secretArn")

@@ -14,6 +14,7 @@ through the names below only (an import-linter contract, ``make lint``, enforces
 this and that the contract imports neither the launcher nor the container's commands).
 """
 
+from tasks.contract.app_task_settings import SettingError, check_variable_name
 from tasks.contract.app_tasks import AppTask, DeclarationError, entry_point, parse_app_tasks
 from tasks.contract.binding import DEFAULT_ITERATIONS, SEAL, SEALED_SUPERUSER_VARIABLE, Binding
 from tasks.contract.catalog import (
@@ -39,12 +40,14 @@ from tasks.contract.settings import (
     load_settings,
     settings_document,
 )
+from tasks.contract.task_settings import IMAGE_REFERENCE
 from tasks.contract.validation import validate_environment_name
 
 __all__ = [
     "CLUSTER_ARN",
     "CONTAINER_ENTRY_POINT",
     "DEFAULT_ITERATIONS",
+    "IMAGE_REFERENCE",
     "MAX_REQUIRED_APPROVALS",
     "PARTITION",
     "REGION",
@@ -61,7 +64,9 @@ __all__ = [
     "ParameterSpec",
     "SecretInput",
     "SecretName",
+    "SettingError",
     "approval_environments",
+    "check_variable_name",
     "entry_point",
     "get_task",
     "load_settings",

@@ -11,10 +11,16 @@ definitions) and for the launcher (which validates parameters from the launch se
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.contract.app_task_settings import (
+    SettingError,
+    parse_app_secret_names,
+    parse_environment,
+    parse_working_directory,
+)
 from tasks.contract.argv_templates import (
     MAX_ARGUMENT_LENGTH,
     MAX_ARGUMENTS,
@@ -46,8 +52,8 @@ SHELL_BUILTINS = frozenset({
     "then", "time", "times", "trap", "true", "type", "typeset", "ulimit", "umask", "unalias",
     "unset", "until", "wait", "while", "{", "}", "!",
 })
-_FIELDS = {"description", "command", "steps", "parameters", "secrets", "timeoutSeconds", "cpu",
-           "memory"}
+_FIELDS = {"description", "command", "steps", "previewSteps", "parameters", "secrets",
+           "appSecrets", "environment", "workingDirectory", "timeoutSeconds", "cpu", "memory"}
 
 
 class DeclarationError(InvalidInput):
@@ -70,25 +76,36 @@ class AppTask:
     timeout_seconds: int
     cpu: int | None = None
     memory: int | None = None
-
+    preview_steps: tuple[tuple[str, ...], ...] = ()
+    """What ``--preview`` runs instead of ``steps`` (none: the task cannot preview)."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Plain variables of its container, sorted by name."""
+    working_directory: str | None = None
+    app_secrets: tuple[str, ...] = ()
+    """Names of the stack's ``appSecrets`` it receives (each its own variable)."""
 
 
 def entry_point(task: AppTask) -> list[str]:
     """The task definition's whole argv (ECS cannot override an entry point)."""
-    return entry_point_argv(container_script(task.steps, task.parameters))
+    return entry_point_argv(container_script(task.steps, task.parameters,
+                                             preview_steps=task.preview_steps))
 
 
-def parse_app_tasks(raw: object, builtin: Sequence[str]) -> tuple[AppTask, ...]:
-    """Every declaration under ``appTasks``, validated; DeclarationError names the key."""
+def parse_app_tasks(raw: object, builtin: Sequence[str],
+                    app_secrets: Collection[str] = ()) -> tuple[AppTask, ...]:
+    """Every declaration under ``appTasks``, validated; DeclarationError names the key.
+    ``app_secrets``: the names the stack's ``appSecrets`` declares."""
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
         raise DeclarationError("", "must map task names to declarations",
                                'e.g. {"clearsessions": {"description": "…", "command": […]}}')
-    return tuple(parse_app_task(str(name), value, builtin) for name, value in raw.items())
+    return tuple(parse_app_task(str(name), value, builtin, app_secrets)
+                 for name, value in raw.items())
 
 
-def parse_app_task(name: str, raw: object, builtin: Sequence[str]) -> AppTask:
+def parse_app_task(name: str, raw: object, builtin: Sequence[str],
+                   app_secrets: Collection[str] = ()) -> AppTask:
     if not TASK_NAME.fullmatch(name):
         raise DeclarationError(name, "is not a valid task name", "use 1-40 lower-case letters, "
                                "digits and inner hyphens, starting with a letter")
@@ -102,12 +119,22 @@ def parse_app_task(name: str, raw: object, builtin: Sequence[str]) -> AppTask:
                                f"use only {sorted(_FIELDS)}")
     parameters = _parameters(name, raw.get("parameters", {}))
     steps = _steps(name, raw)
-    _check_placeholders(name, steps, parameters)
+    preview = () if raw.get("previewSteps") is None else \
+        _argv_lists(name, "previewSteps", raw["previewSteps"])
+    _check_placeholders(name, steps + preview, parameters)
+    try:
+        environment = parse_environment(raw.get("environment"))
+        directory = parse_working_directory(raw.get("workingDirectory"))
+        secret_names = parse_app_secret_names(raw.get("appSecrets"), app_secrets)
+    except SettingError as error:
+        raise DeclarationError(f"{name}.{error.key}", error.problem, error.fix) from None
     return AppTask(name=name, description=_one_line(name, raw.get("description")),
                    steps=steps, parameters=parameters, secrets=_secrets(name, raw),
                    timeout_seconds=_integer(name, "timeoutSeconds", raw.get(
                        "timeoutSeconds", DEFAULT_TIMEOUT_SECONDS), 60, MAX_TIMEOUT_SECONDS),
-                   cpu=_optional_size(name, "cpu", raw), memory=_optional_size(name, "memory", raw))
+                   cpu=_optional_size(name, "cpu", raw), memory=_optional_size(name, "memory", raw),
+                   preview_steps=preview, environment=environment,
+                   working_directory=directory, app_secrets=secret_names)
 
 
 def _one_line(name: str, raw: object) -> str:
@@ -136,7 +163,10 @@ def _steps(name: str, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
         raise DeclarationError(name, "needs exactly one of command or steps",
                                "give one argv list as command, or a list of argv lists as steps")
     key = "command" if "command" in raw else "steps"
-    steps = [raw["command"]] if key == "command" else raw["steps"]
+    return _argv_lists(name, key, [raw["command"]] if key == "command" else raw["steps"])
+
+
+def _argv_lists(name: str, key: str, steps: object) -> tuple[tuple[str, ...], ...]:
     if not isinstance(steps, list) or not 0 < len(steps) <= MAX_STEPS:
         raise DeclarationError(f"{name}.{key}", f"must hold 1-{MAX_STEPS} argv lists",
                                'e.g. ["python", "manage.py", "clearsessions"]')

@@ -4,20 +4,27 @@ script that runs them.
 A parameter's value becomes exactly the part of the one argv element its placeholder
 sits in (:func:`container_script`), never split, joined or interpreted by a shell, and
 :func:`render_steps` shows the reviewer the same argv. ``{{`` and ``}}`` are literal
-braces. An element whose optional parameter was not given is left out.
+braces. An element whose optional parameter was not given is left out. The entry point's
+shell form lives in :mod:`tasks.contract.entry_script`; its names are importable here.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 
+from tasks.contract.entry_script import Word, build_script, entry_point_argv
 from tasks.contract.parameters import ParameterSpec
+
+__all__ = ["MAX_ARGUMENTS", "MAX_ARGUMENT_LENGTH", "MAX_STEPS", "STEP_STATE_PATH", "Segment",
+           "container_script", "entry_point_argv", "render_step", "render_steps", "segments"]
 
 MAX_STEPS = 20
 MAX_ARGUMENTS = 100
 MAX_ARGUMENT_LENGTH = 4096
+#: The progress file an audit sidecar reads: ``start <i> <n>``, ``exit <i> <n> <code>``,
+#: ``done <code>``, one line each, written only when its directory exists and is writable.
+STEP_STATE_PATH = "/run/admin-tasks/steps"
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 Segment = str | ParameterSpec
 
@@ -48,13 +55,6 @@ def segments(element: str, parameters: Sequence[ParameterSpec]) -> list[Segment]
     return merged
 
 
-def entry_point_argv(script: str) -> list[str]:
-    """``/bin/sh -p -c SCRIPT admin-tasks``. ``-p``: where /bin/sh is bash, it imports no
-    functions from the environment (``BASH_FUNC_python%%`` would otherwise replace a
-    step's program, or the script's own ``[``) and reads no ``BASH_ENV``/``ENV`` file."""
-    return ["/bin/sh", "-p", "-c", script, "admin-tasks"]
-
-
 def render_steps(steps: Sequence[Sequence[str]], parameters: Sequence[ParameterSpec],
                  values: Mapping[str, str]) -> list[list[str]]:
     """Every step's argv with the values in place: what the reviewer is shown and what the
@@ -74,46 +74,35 @@ def render_step(step: Sequence[str], parameters: Sequence[ParameterSpec],
 
 
 def _shell_word(parts: list[Segment]) -> str:
-    """One shell word: literal text single-quoted, each value as a double-quoted variable
-    expansion, which the shell neither splits nor globs nor evaluates."""
-    return "".join(f'"${{{p.env_var}}}"' if isinstance(p, ParameterSpec) else shlex.quote(p)
-                   for p in parts) or "''"
+    """One shell word: literal text single-quoted, always (so that no word has the form of an
+    assignment, which bash's ``set -k`` would take out of the argv), each value as a
+    double-quoted variable expansion, which the shell neither splits nor globs nor evaluates."""
+    return "".join(f'"${{{p.env_var}}}"' if isinstance(p, ParameterSpec)
+                   else "'" + p.replace("'", "'\\''") + "'" for p in parts) or "''"
 
 
-def container_script(steps: Sequence[Sequence[str]],
-                     parameters: Sequence[ParameterSpec]) -> str:
-    """The ``/bin/sh -c`` script of the task definition's entry point.
+def container_script(steps: Sequence[Sequence[str]], parameters: Sequence[ParameterSpec], *,
+                     state_path: str = STEP_STATE_PATH,
+                     preview_steps: Sequence[Sequence[str]] = ()) -> str:
+    """The ``/bin/sh -c`` script of the task definition's entry point
+    (:mod:`tasks.contract.entry_script` says what it guarantees on which shell).
 
-    It lives in the entry point, which RunTask overrides cannot change; a command
-    override only appends arguments, which the script refuses. Each step's argv is built
-    with ``set --`` and run as ``"$@"``; the first failing step ends the task with its
-    exit code, and the last step is exec'ed so it receives ECS's stop signal itself.
+    It lives in the entry point, which RunTask overrides cannot change; a command override
+    only appends arguments, which the script refuses. Each step's argv is built with
+    ``set --``, shown shell-quoted and run as a child; the first failing step ends the task
+    with its exit code. ``state_path`` is the progress file (tests put it elsewhere).
     """
-    lines = ['if [ "$#" -ne 0 ]; then',
-             "  echo 'admin-tasks: refusing to run: a command override added arguments to "
-             "this task definition; its steps are fixed by the stack' >&2",
-             "  exit 2",
-             "fi"]
-    for parameter in parameters:
-        if parameter.required:  # the launcher always passes it; a bare RunTask might not
-            lines.append(f'[ -n "${{{parameter.env_var}+set}}" ] || {{ echo "admin-tasks: '
-                         f'refusing to run: parameter {parameter.name} ({parameter.env_var}) '
-                         'was not passed" >&2; exit 2; }')
-    total = len(steps)
-    for number, step in enumerate(steps, start=1):
-        lines.append("set --")
-        for element in step:
-            parts = segments(element, parameters)
-            word = f'set -- "$@" {_shell_word(parts)}'
-            optional = [p.env_var for p in parts if isinstance(p, ParameterSpec) and not p.required]
-            guard = " && ".join(f'[ -n "${{{name}+set}}" ]' for name in dict.fromkeys(optional))
-            lines.append(f"{guard} && {word} || :" if guard else word)
-        label = f"admin-tasks: step {number}/{total}:"
-        lines.append(f"printf '%s' {shlex.quote(label)} >&2; printf ' %s' \"$@\" >&2; echo >&2")
-        if number == total:
-            lines.append('exec "$@"')
-        else:
-            lines.append('"$@" || { status=$?; echo "admin-tasks: step '
-                         f'{number}/{total} failed with exit code $status; the steps after it '
-                         'did not run" >&2; exit "$status"; }')
-    return "\n".join(lines)
+    required = [(p.name, p.env_var) for p in parameters if p.required]
+    return build_script(_words(steps, parameters), required, state_path,
+                        _words(preview_steps, parameters))
+
+
+def _words(steps: Sequence[Sequence[str]],
+           parameters: Sequence[ParameterSpec]) -> list[list[Word]]:
+    words = []
+    for step in steps:
+        parts_of = [segments(element, parameters) for element in step]
+        words.append([Word(_shell_word(parts), tuple(
+            p.env_var for p in parts if isinstance(p, ParameterSpec) and not p.required))
+            for parts in parts_of])
+    return words

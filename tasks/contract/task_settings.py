@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.contract.argv_templates import (
@@ -23,10 +23,13 @@ from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
 from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec, parse_parameter
 
+#: A container image reference: registry/repository, optional tag, optional digest.
+IMAGE_REFERENCE = re.compile(
+    r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]{1,128})?(?:@sha256:[0-9a-f]{64})?")
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds", "description",
-             "image", "steps", "parameters"}
+             "image", "imageRef", "steps", "previewSteps", "parameters"}
 Bad = Callable[[str, str], InvalidInput]
 
 
@@ -40,6 +43,15 @@ class TaskContract:
     steps: tuple[tuple[str, ...], ...]
     parameters: tuple[ParameterSpec, ...]
     timeout_seconds: int
+    preview_steps: tuple[tuple[str, ...], ...] = field(default=(), kw_only=True)
+    """What ``--preview`` runs instead (application tasks that declare it)."""
+    image_ref: str = field(default="", kw_only=True)
+    """The image the task definition runs (``…@sha256:<digest>`` for an application
+    task); empty for a built-in task's contract read from the catalog alone."""
+
+    @property
+    def image_digest(self) -> str | None:
+        return self.image_ref.partition("@")[2] or None
 
     @classmethod
     def built_in(cls, entry: CatalogEntry) -> TaskContract:
@@ -48,12 +60,15 @@ class TaskContract:
 
     @property
     def previewable(self) -> bool:
-        """This package's commands can preview; an application's command cannot."""
-        return self.image == "tasks"
+        """This package's commands can preview; an application task if it declares
+        ``previewSteps``."""
+        return self.image == "tasks" or bool(self.preview_steps)
 
-    def argv(self, values: Mapping[str, str]) -> list[list[str]]:
-        """What will run, with the parameter values in place (application tasks)."""
-        return render_steps(self.steps, self.parameters, values)
+    def argv(self, values: Mapping[str, str], preview: bool = False) -> list[list[str]]:
+        """What will run, with the parameter values in place: the preview steps of an
+        application task for a preview."""
+        steps = self.preview_steps if preview and self.image == "app" else self.steps
+        return render_steps(steps, self.parameters, values)
 
 
 
@@ -86,7 +101,15 @@ def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:
     if raw["image"] not in ("tasks", "app"):
         raise bad(f"{where}image", 'must be "tasks" or "app"')
     parameters = _parameters(where, raw["parameters"], bad)
+    image_ref = raw["imageRef"]
+    if not isinstance(image_ref, str) or not IMAGE_REFERENCE.fullmatch(image_ref) or (
+            raw["image"] == "app" and "@sha256:" not in image_ref):
+        raise bad(f"{where}imageRef", "must be an image reference (an application image "
+                  "pinned by @sha256:<digest>)")
+    preview = raw["previewSteps"]
     return TaskSettings(
+        image_ref=image_ref,
+        preview_steps=() if preview == [] else _steps(where, preview, parameters, bad),
         task_definition=_string(raw, "taskDefinition", _FAMILY, where, bad),
         container=_string(raw, "container", _NAME, where, bad),
         log_stream_prefix=_string(raw, "logStreamPrefix", _NAME, where, bad),

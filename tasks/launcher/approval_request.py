@@ -38,6 +38,7 @@ def render_approval_request(inputs: CheckedInputs, required_approvals: int = 1) 
                 inputs.environment, required_approvals))),
             ("Reason", code(context.reason)),
             ("Run", code(context.run_id)),
+            ("Image", _image(inputs)),
             ("Timeout", duration(inputs.timeout_seconds)),
             ("Preview", preview)]
     lines = [f"### Approval request: {code(inputs.task_name)} on {code(inputs.environment)}",
@@ -48,6 +49,15 @@ def render_approval_request(inputs: CheckedInputs, required_approvals: int = 1) 
               f"Request digest: {code(inputs.digest())}. The approved job recomputes it from "
               "the deployed stack and refuses to start anything that differs."]
     return "\n".join(lines) + "\n\n"
+
+
+def _image(inputs: CheckedInputs) -> str:
+    """The image the task definition must run (the launcher refuses any other)."""
+    reference = inputs.contract.image_ref
+    if not reference:
+        return "this repository's image, as the stack deployed it"
+    pinned = "" if "@sha256:" in reference else " (a tag, not pinned by digest)"
+    return f"{code(reference)}{pinned}"
 
 
 def _parameters(inputs: CheckedInputs) -> list[str]:
@@ -81,7 +91,7 @@ def publish_approval_request(inputs: CheckedInputs, environ: Mapping[str, str],
                              required_approvals: int = 1) -> None:
     """Append the request to the job summary; hand its digest to the approved job, and the
     number of approvals to the workflow (which gates one job per further approval)."""
-    outputs = f"request={inputs.digest()}\napprovals={required_approvals}\n"
+    outputs = f"request={inputs.token()}\napprovals={required_approvals}\n"
     for variable, text in (("GITHUB_STEP_SUMMARY",
                             render_approval_request(inputs, required_approvals)),
                            ("GITHUB_OUTPUT", outputs)):

@@ -74,7 +74,32 @@ def _check(args: argparse.Namespace, environ: Mapping[str, str]) -> LauncherResu
     source = "its launch settings" if settings else "the built-in catalog"
     return LauncherResult.of(CHECKED, f"the inputs for {inputs.task_name} on "
                              f"{args.environment} are valid (checked against {source}; nothing "
-                             "was called)", request=inputs.digest())
+                             "was called)", request=inputs.token())
+
+
+#: Why a part of the request can differ between the check and the gated job, and what to do.
+_CAUSES = {
+    "settings": "its launch settings (the deployed stack: task definition, image, steps, "
+                "parameter rules, network or approvals) changed since the request was shown; "
+                "if the stack file on main and the deployed {env} stack disagree, run `pulumi "
+                "up` for it, then start a new run",
+    "task": "the task", "environment": "the environment", "parameters": "the parameters",
+    "reason": "the reason", "timeoutSeconds": "the timeout", "preview": "the preview flag",
+    "argv": "the command it runs",
+}
+
+
+def refusal_cause(parts: list[str], environment: str) -> str:
+    """One sentence naming what differs; inputs other than the settings can only differ if
+    the gated job was not given the check job's inputs (an edited workflow)."""
+    if "settings" in parts:  # the others may follow from it (a default timeout, the argv)
+        return _CAUSES["settings"].format(env=environment)
+    inputs = [_CAUSES[part] for part in parts]
+    causes = []
+    if inputs:
+        causes.append(f"{', '.join(inputs)} differ from the check job's, which only an edited "
+                      "workflow passes; start a new run from the unchanged workflow")
+    return "; and ".join(causes)
 
 
 def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> LaunchRequest:
@@ -82,12 +107,13 @@ def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> L
     call) and that it is what the reviewer was shown."""
     inputs, settings = check_run(args, environ, settings_required=True)
     assert settings is not None  # settings_required
-    if args.approved_request is not None and args.approved_request != inputs.digest():
+    differing = [] if args.approved_request is None else \
+        inputs.differing_parts(args.approved_request)
+    if differing:
         raise Refused(f"what would run differs from the approval request the reviewer saw "
                       f"({args.approved_request[:12]}… was approved, this is "
-                      f"{inputs.digest()[:12]}…): the stack file on main and the deployed "
-                      f"{args.environment} stack disagree about {inputs.task_name}; run `pulumi "
-                      "up` for it, then start a new run; nothing was started")
+                      f"{inputs.digest()[:12]}…): {refusal_cause(differing, args.environment)}; "
+                      "nothing was started")
     if in_github_actions(environ) and not args.dry_run:
         requesters = read_requesters(environ)
         required = settings.required_approvals

@@ -93,6 +93,7 @@ def _summarise(path: str, request: LaunchRequest, watch: Watch, outcome: Outcome
         cluster=request.settings.cluster, task_arn=watch.task_arn, outcome=outcome.name,
         final_status=watch.state.describe() if watch.state else "MISSING", exit_code=exit_code,
         duration_seconds=duration_seconds, result=result, preview=request.preview,
+        image=request.task.image_ref,
         review=review_note(request.context.approved_by, request.context.approval_comment,
                            in_github=request.reviewed_in_github))
     try:
@@ -123,5 +124,6 @@ def finish(request: LaunchRequest, watch: Watch, ending: Ending, result: dict[st
                              f"exited with code {exit_code}", exit_code=exit_code,
                              was_new=bool(result and result.get("wasNew")), exitCode=exit_code,
                              taskArn=watch.task_arn, preview=request.preview,
+                             image=request.task.image_ref or None,
                              approvedBy=list(request.context.approved_by or ()) or None,
                              result=result)

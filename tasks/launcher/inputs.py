@@ -36,6 +36,11 @@ from tasks.launcher.params import GivenParameter, params_query, parse_parameters
 from tasks.launcher.settings_input import SETTINGS_VARIABLE, load_launch_settings
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
+#: What the check job hands the gated job: the request digest, then a short digest of each
+#: part, which only says what differs when the whole does (the whole decides).
+PARTS = ("task", "environment", "parameters", "reason", "timeoutSeconds", "preview",
+         "settings")
+TOKEN = re.compile(r"(?P<digest>[0-9a-f]{64})(?P<parts>(?:\.[a-zA-Z]+-[0-9a-f]{16}){7})?")
 
 
 @dataclass(frozen=True)
@@ -58,19 +63,43 @@ class CheckedInputs:
         return {given.name: given.value for given in self.parameters}
 
     def argv(self) -> list[list[str]]:
-        """What will run in the container, values in place."""
-        return self.contract.argv(self.values)
+        """What will run in the container, values in place (an application task's
+        ``previewSteps`` for a preview)."""
+        return self.contract.argv(self.values, preview=self.preview)
+
+    def _shown(self) -> dict[str, Any]:
+        return {"task": self.task_name, "environment": self.environment,
+                "argv": self.argv(), "parameters": self.values,
+                "reason": self.context.reason, "timeoutSeconds": self.timeout_seconds,
+                "preview": self.preview, "settings": self.binding}
 
     def digest(self) -> str:
         """A digest of the request a reviewer is shown and of everything the settings say
-        about starting it (task definition, container, each parameter's variable, network,
-        approval rule): the gated job recomputes it from the deployed settings and refuses
-        to start anything else."""
-        shown = {"task": self.task_name, "environment": self.environment,
-                 "argv": self.argv(), "parameters": self.values,
-                 "reason": self.context.reason, "timeoutSeconds": self.timeout_seconds,
-                 "preview": self.preview, "settings": self.binding}
-        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+        about starting it (task definition, container, image, each parameter's variable,
+        network, approval rule): the gated job recomputes it from the deployed settings and
+        refuses to start anything else."""
+        return hashlib.sha256(json.dumps(self._shown(), sort_keys=True).encode()).hexdigest()
+
+    def part_digests(self) -> dict[str, str]:
+        shown = self._shown()
+        return {part: hashlib.sha256(json.dumps(shown[part], sort_keys=True).encode())
+                .hexdigest()[:16] for part in PARTS}
+
+    def token(self) -> str:
+        """The check job's ``request`` output: the digest and each part's short digest."""
+        return self.digest() + "".join(f".{part}-{value}"
+                                       for part, value in self.part_digests().items())
+
+    def differing_parts(self, token: str) -> list[str]:
+        """What differs from an approved token (empty when its digest is this request's)."""
+        match = TOKEN.fullmatch(token)
+        assert match is not None  # checked when the arguments were read
+        if match["digest"] == self.digest():
+            return []
+        given = dict(item.split("-", 1) for item in match["parts"][1:].split(".")) \
+            if match["parts"] else {}
+        mine = self.part_digests()
+        return [part for part in PARTS if given.get(part) != mine[part]] or ["argv"]
 
 
 _GITHUB_RUN = re.compile(r"[1-9][0-9]{0,19}-[1-9][0-9]{0,5}", re.ASCII)
@@ -135,9 +164,10 @@ def check_run(args: argparse.Namespace, environ: Mapping[str, str], *,
     settings = None
     if settings_required or args.settings or environ.get(SETTINGS_VARIABLE):
         settings = load_launch_settings(args.settings, environ, args.environment)
-    if args.approved_request is not None and not DIGEST.fullmatch(args.approved_request):
+    if args.approved_request is not None and not TOKEN.fullmatch(args.approved_request):
         raise InvalidInput(f"--approved-request {args.approved_request[:80]!r} is not a request "
-                           "digest: pass the check job's request output (64 hex digits)")
+                           "digest: pass the check job's request output (64 hex digits, "
+                           "then a short digest of each part)")
     inputs = check_inputs(task_name=args.task, environment=args.environment,
                           raw_params=[*args.param, *params_query(args.params)],
                           reason=args.reason, timeout=args.timeout, preview=args.preview,
@@ -157,8 +187,8 @@ def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str],
         raise InvalidInput(f"--timeout must be 1 to {MAX_TIMEOUT_SECONDS} seconds (the launcher's "
                            f"credentials last one hour), got {timeout}")
     if preview and not contract.previewable:
-        raise InvalidInput(f"task {task_name} runs the application's own command, which has no "
-                           "preview: run it without --preview")
+        raise InvalidInput(f"task {task_name} declares no previewSteps, so it has no preview: "
+                           "run it without --preview, or declare previewSteps for it")
     binding = settings.binding(task_name) if settings is not None else asdict(contract)
     return CheckedInputs(task_name=task_name, environment=environment, contract=contract,
                          parameters=parameters, context=context,

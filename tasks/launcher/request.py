@@ -105,12 +105,14 @@ class LaunchRequest:
         return (self.result_key is not None and line.get("resultKey") == self.result_key
                 and line.get("runId") == self.context.run_id)
 
-    def run_task_request(self) -> dict[str, Any]:
-        """The RunTask parameters; the clientToken is a digest of everything else."""
+    def run_task_request(self, revision: str | None = None) -> dict[str, Any]:
+        """The RunTask parameters; the clientToken is a digest of everything else.
+        ``revision``: the task definition revision whose image was checked (else the
+        family, as ``--dry-run`` shows it)."""
         approved_by = " ".join(self.context.approved_by or ()) or "not-reviewed"
         request: dict[str, Any] = {
             "cluster": self.settings.cluster,
-            "taskDefinition": self.task.task_definition,
+            "taskDefinition": revision or self.task.task_definition,
             "launchType": "FARGATE",
             "count": 1,
             "startedBy": self.started_by,
@@ -132,7 +134,8 @@ class LaunchRequest:
                      (("actor", self.context.actor), ("run", self.context.run_id),
                       ("repository", self.repository), ("task", self.task_name),
                       ("environment", self.settings.environment),
-                      ("approved-by", approved_by), ("preview", str(self.preview).lower()))],
+                      ("approved-by", approved_by), ("preview", str(self.preview).lower()),
+                      ("image-digest", self.task.image_digest or "unpinned"))],
         }
         canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
         request["clientToken"] = hashlib.sha256(canonical.encode()).hexdigest()  # 64 characters

@@ -14,7 +14,7 @@ from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.contract.errors import TaskFailedToStart
+from tasks.contract.errors import Refused, TaskFailedToStart
 from tasks.launcher.aws import Clients, aws_failure, may_have_been_done
 from tasks.launcher.output import Printer
 from tasks.launcher.request import LaunchRequest
@@ -29,9 +29,11 @@ _LISTED: tuple[Literal["RUNNING"], Literal["STOPPED"]] = ("RUNNING", "STOPPED")
 
 def start(request: LaunchRequest, clients: Clients, printer: Printer,
           sleep: Callable[[float], None]) -> str:
-    """RunTask; a ``failures[]`` entry or an empty ``tasks[]`` is a failure to start."""
+    """RunTask of the revision whose image was checked; a ``failures[]`` entry or an empty
+    ``tasks[]`` is a failure to start."""
+    revision = checked_revision(request, clients)
     try:
-        response = clients.ecs.run_task(**request.run_task_request())
+        response = clients.ecs.run_task(**request.run_task_request(revision))
     except (ClientError, BotoCoreError) as error:
         if not may_have_been_done(error):  # ECS answered no (AccessDenied, InvalidParameter…)
             raise aws_failure("ecs:RunTask", error) from None
@@ -51,6 +53,27 @@ def start(request: LaunchRequest, clients: Clients, printer: Printer,
     printer.status("console: " + console_url(request.settings.region, request.settings.cluster,
                                              task_arn))
     return task_arn
+
+
+def checked_revision(request: LaunchRequest, clients: Clients) -> str:
+    """The ARN of the family's current revision, if its container runs the image of the
+    approved request (else exit 3): RunTask then names that revision, so a ``pulumi up``
+    between this check and the start cannot swap the image."""
+    family = request.task.task_definition
+    try:
+        described = clients.ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+    except (ClientError, BotoCoreError) as error:
+        raise aws_failure("ecs:DescribeTaskDefinition", error) from None
+    images = {str(c.get("name")): str(c.get("image"))
+              for c in described.get("containerDefinitions") or []}
+    image = images.get(request.task.container, "no such container")
+    if image != request.task.image_ref:
+        raise Refused(f"the task definition {described.get('taskDefinitionArn', family)} runs "
+                      f"{image[:200]}, not {request.task.image_ref}, the image of the approved "
+                      "request: the stack changed since the request was shown (or its settings "
+                      "are stale); nothing was started. Start a new run, so that a reviewer "
+                      "approves the image that will run")
+    return str(described["taskDefinitionArn"])
 
 
 def _find_started_task(request: LaunchRequest, clients: Clients, printer: Printer,

@@ -59,6 +59,8 @@ class RunReport:
     review: str
     """Who approved (logins and comment), or why nobody did (:func:`review_note`)."""
     preview: bool = False
+    image: str = ""
+    """The image reference of the task definition that ran."""
 
 
 def render_summary(report: RunReport) -> str:
@@ -70,6 +72,7 @@ def render_summary(report: RunReport) -> str:
         ("Approved by", report.review),
         ("Reason", code(report.reason)),
         ("Run", code(report.run_id)),
+        ("Image", code(report.image) if report.image else "-"),
         ("ECS task", f"[{code(task_id)}]({console_url(report.region, report.cluster, report.task_arn)})"
                      f" ({code(report.task_arn)})"),
         ("Final status", code(report.final_status)),

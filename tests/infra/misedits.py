@@ -18,11 +18,13 @@ import pulumi_aws.secretsmanager as secretsmanager
 import pulumi_github as github
 
 from infra.iam_documents import launcher_policy
+from infra.policy.resource_rules import ENVIRONMENT_TAG
 from tests.infra.breaking import edit_policy
 from tests.infra.harness import Registered, StackRun
 
 ACCOUNT = "111111111111"  # Pulumi.staging.yaml's account
 CLUSTER = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/app-staging"
+TASK_DEFINITIONS = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/"
 DATABASE_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:admin-tasks/staging/database-Ab12Cd"
 ROLE = "aws:iam/role:Role"
 SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
@@ -39,11 +41,20 @@ def run_task_statement() -> dict[str, Any]:
     """The stack's own, well-scoped RunTask statement: the per-resource rule accepts it."""
     policy = launcher_policy(
         environment="staging", cluster_arn=CLUSTER,
-        task_definition_arns=[f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/"
-                              "admin-tasks-staging-seed-admin:*"],
+        task_definitions_arn=f"{TASK_DEFINITIONS}admin-tasks-staging-*:*",
         passable_role_arns=[], log_group_arn="")
     statement: dict[str, Any] = policy["Statement"][0]
     return statement
+
+
+def second_launcher_policy(name: str, edit: Callable[[dict[str, Any]], object],
+                           ) -> Callable[[], None]:
+    """A second inline policy on the launcher role: the stack's RunTask statement, edited."""
+    def register() -> None:
+        statement = run_task_statement()
+        edit(statement)
+        iam.RolePolicy(name, role="admin-tasks-staging-github", policy=document(statement))
+    return register
 
 
 def root_trusting_launcher() -> None:
@@ -142,4 +153,14 @@ MISEDITS = {
             "share-database": "lets AWS ['arn:aws:iam::999999999999:root'] in"}),
     "AWS keys as a GitHub environment secret": Misedit(aws_keys_in_github, {
         "aws-keys": "GitHub secret AWS_SECRET_ACCESS_KEY"}),
+    # TASK_DEFINITION_ARN (iam_rules) and the RunTask rule (permission_rules._run_task).
+    "the launcher role may run every environment's admin tasks": Misedit(
+        second_launcher_policy("launch-everywhere", lambda statement: statement.__setitem__(
+            "Resource", f"{TASK_DEFINITIONS}admin-tasks-*:*")), {
+            "launch-everywhere": "ecs:RunTask only on admin-tasks task-definition families"}),
+    "the launcher role may run staging-eu's tasks by their tag": Misedit(
+        second_launcher_policy("launch-staging-eu", lambda statement: statement["Condition"][
+            "StringEquals"].__setitem__(f"aws:ResourceTag/{ENVIRONMENT_TAG}", "staging-eu")), {
+            "launch-staging-eu": f"needs StringEquals aws:ResourceTag/{ENVIRONMENT_TAG} = the "
+                                 "environment"}),
 }

@@ -32,7 +32,8 @@ def staging_args(**changes: Any) -> AdminTasksArgs:
         subnets=("subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829"),
         security_groups=["sg-0c3d4e5f607182930"], assign_public_ip=False,
         tasks_image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks:2026.11.20",
-        app_image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/billing-platform:2026.11.20",
+        app_image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/billing-platform@"
+                  "sha256:3b1f0c2d4e5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
         app_tasks=app_tasks,
         tasks=["seed-admin", "seed-superuser", "remove-admin", "reactivate-admin",
                "deactivate-superuser", "reset-superuser-password"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from fnmatch import fnmatchcase
 from typing import Any
 
 from infra.policy.iam_rules import as_list, statements
@@ -16,6 +17,7 @@ from tests.infra.harness import ROOT, StackRun
 ACTIONS = {
     "run_task": {"ecs:RunTask", "ecs:TagResource", "iam:PassRole"},  # tags + roles at launch
     "describe_tasks": {"ecs:DescribeTasks"},
+    "describe_task_definition": {"ecs:DescribeTaskDefinition"},
     "stop_task": {"ecs:StopTask"},
     "list_tasks": {"ecs:ListTasks"},
     "get_log_events": {"logs:GetLogEvents"},
@@ -52,6 +54,18 @@ def _request_context(request: dict[str, Any]) -> dict[str, str]:
     return context
 
 
+def _task_definition(run: StackRun, request: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The task definition a RunTask request names, as IAM sees it: its ARN (the mocks' first
+    revision) and its own tags as `aws:ResourceTag/...` keys."""
+    family = request["taskDefinition"].rsplit("/", 1)[-1].split(":")[0]
+    definition = next(r for r in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
+                      if r.inputs["family"] == family)
+    (arn,) = [arn for arn in run.outputs["taskDefinitionArns"].values()
+              if arn.rsplit("/", 1)[-1].split(":")[0] == family]
+    return arn, {f"aws:ResourceTag/{key}": value for key, value in
+                 definition.inputs["tags"].items()}
+
+
 def test_the_launchers_run_task_request_meets_the_policys_conditions(
         stack_run: StackRun) -> None:
     policy = next(r for r in stack_run.of_type("aws:iam/rolePolicy:RolePolicy")
@@ -65,6 +79,10 @@ def test_the_launchers_run_task_request_meets_the_policys_conditions(
                           reason="contract", timeout=None, preview=False, environ=environ,
                           settings=settings)
     request = build_request(inputs, settings, environ).run_task_request()
-    context = _request_context(request)
+    arn, resource_tags = _task_definition(stack_run, request)
+    # IAM's `*` in a resource ARN matches any characters, `:` and `/` included: fnmatch's.
+    assert any(fnmatchcase(arn, str(pattern)) for pattern in as_list(run_task["Resource"])), (
+        policy.urn, arn)
+    context = _request_context(request) | resource_tags
     for key, expected in run_task["Condition"]["StringEquals"].items():
         assert context.get(key) == expected, (policy.urn, key, context)

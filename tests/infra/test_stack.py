@@ -16,6 +16,7 @@ from tasks.contract import SEALED_SUPERUSER_VARIABLE, approval_environments
 from tasks.contract.app_tasks import parse_app_tasks
 from tasks.contract.binding import DEFAULT_ITERATIONS, split_binding
 from tasks.contract.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
+from tasks.contract.entry_script import SCRUB
 from tasks.contract.settings import parse_settings
 from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
 
@@ -146,7 +147,8 @@ def test_application_tasks_get_definitions_whose_entry_point_holds_their_steps(
     for task in declared:
         container = containers[f"admin-tasks-{env}-{task.name}"]
         # The steps live in the entry point, which a RunTask override cannot replace.
-        assert container["entryPoint"][:3] == ["/bin/sh", "-p", "-c"]
+        assert container["entryPoint"][:len(SCRUB) + 2] == [*SCRUB, "/bin/sh", "-c"]
+        assert container["entryPoint"][-1:] == ["admin-tasks"]
         assert container["command"] == []
         assert container["image"] == stack_config(env)["admin-tasks:appImage"]
         published = settings.tasks[task.name]

@@ -1,6 +1,7 @@
 """Guardrail 5's layout: the task definition fixes what its container runs. The whole argv
 is the entry point (RunTask can override `command`, never `entryPoint`), the tasks image's
-interpreter runs with -I, the application's shell with -p, and no plain variable changes
+interpreter runs with -I, the application's shell is `/bin/sh -c <script> admin-tasks` with
+the script's guards first, and no plain variable changes
 what the interpreter or the loader loads. Each case breaks one of the program's own
 definitions (tests/infra/test_stack.py shows the layout it builds).
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tasks.contract.entry_script import SCRUB
 from tests.infra.breaking import TASK_DEFINITION, Cases, assert_reported, edit_containers
 from tests.infra.harness import Registered, StackRun
 
@@ -48,6 +50,7 @@ def _entry(change: Callable[[list[str]], list[str]]) -> Callable[[Container], No
 
 
 WHOLE_ARGV, OVERRIDABLE = "must be the whole argv", "command must be empty"
+SCRIPT = len(SCRUB) + 2  # the script's index in an application task's entry point
 LOADS = "changes what the interpreter or the dynamic loader loads"
 BROKEN: Cases = {
     "tasks image: the argv in command": (5, OVERRIDABLE, _tasks_image(_split(0))),
@@ -67,15 +70,24 @@ BROKEN: Cases = {
         "PYTHONWARNINGS", "ignore::antigravity.X"))),
     "tasks image: LD_PRELOAD": (5, f"LD_PRELOAD {LOADS}", _tasks_image(_variable(
         "LD_PRELOAD", "/tmp/x.so"))),
-    "app image: the script in command": (5, OVERRIDABLE, _app_image(_split(3))),
-    "app image: shell without -p": (5, WHOLE_ARGV, _app_image(_entry(
-        lambda argv: [argv[0], *argv[2:]]))),
-    "app image: bash instead of sh -p": (5, WHOLE_ARGV, _app_image(_entry(
-        lambda argv: ["/bin/bash", *argv[1:]]))),
+    "app image: the script in command": (5, OVERRIDABLE, _app_image(_split(SCRIPT))),
+    "app image: the old -p form, which BusyBox refuses": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [*argv[:SCRIPT - 1], "-p", *argv[SCRIPT - 1:]]))),
+    "app image: bash instead of sh": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [a if a != "/bin/sh" else "/bin/bash" for a in argv]))),
+    "app image: the shell without the scrub of SHELLOPTS and PS4": (5, WHOLE_ARGV, _app_image(
+        _entry(lambda argv: argv[len(SCRUB):]))),
+    "app image: a scrub that keeps PS4": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: argv[:argv.index("PS4") - 1] + argv[argv.index("PS4") + 1:]))),
+    "app image: a script without its guards first": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [*argv[:SCRIPT], argv[SCRIPT].split("\n", 2)[2], *argv[SCRIPT + 1:]]))),
+    "app image: another command before the guards": (5, WHOLE_ARGV, _app_image(_entry(
+        lambda argv: [*argv[:SCRIPT], "python -c 'import os'\n" + argv[SCRIPT],
+                      *argv[SCRIPT + 1:]]))),
     "app image: no $0, so an appended argument becomes it": (5, WHOLE_ARGV, _app_image(
-        _entry(lambda argv: argv[:4]))),
+        _entry(lambda argv: argv[:SCRIPT + 1]))),
     "app image: $0 is not admin-tasks": (5, WHOLE_ARGV, _app_image(_entry(
-        lambda argv: [*argv[:4], "--settings=test"]))),
+        lambda argv: [*argv[:SCRIPT + 1], "--settings=test"]))),
     "app image: LD_LIBRARY_PATH": (5, f"LD_LIBRARY_PATH {LOADS}", _app_image(_variable(
         "LD_LIBRARY_PATH", "/tmp"))),
 }
@@ -90,4 +102,5 @@ def test_the_program_builds_both_forms(stack_run: StackRun) -> None:
     """The cases above are meaningful only if both forms exist in both stacks."""
     tasks, app = (_definition(stack_run, task) for task in ("seed-admin", "migrate"))
     assert '"python", "-I"' in tasks.inputs["containerDefinitions"], tasks.urn
-    assert '"/bin/sh", "-p", "-c"' in app.inputs["containerDefinitions"], app.urn
+    assert '"/bin/sh", "-c", "set +a +e +f +m +u +v +x\\nunset -f' in app.inputs[
+        "containerDefinitions"], app.urn

@@ -158,6 +158,16 @@ class World:
         return clients
 
 
+def stub_task_definition(stubber: Any, task: str = "seed-admin") -> None:
+    """Queue on a Stubber the DescribeTaskDefinition answer the launcher reads before
+    RunTask: the deployed definition, as moto holds it."""
+    ecs = SESSION.client("ecs", region_name=REGION)
+    family = f"admin-tasks-{ENVIRONMENT}-{task}"
+    described = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+    stubber.add_response("describe_task_definition", {"taskDefinition": described},
+                         {"taskDefinition": family})
+
+
 def create_network() -> dict[str, Any]:
     """The VPC part of the settings: a subnet and a security group."""
     ec2 = SESSION.client("ec2", region_name=REGION)
@@ -183,12 +193,14 @@ def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     ecs = SESSION.client("ecs", region_name=REGION)
     cluster = ecs.create_cluster(clusterName="app-staging")["cluster"]["clusterArn"]
     tasks = {}
+    config = stack_file_config("staging")
     for task in deployed_tasks():
-        tasks[task.name] = task_entry(ENVIRONMENT, task)
+        image = config["admin-tasks:tasksImage" if task.image == "tasks" else "admin-tasks:appImage"]
+        tasks[task.name] = task_entry(ENVIRONMENT, task, image)
         ecs.register_task_definition(
             family=tasks[task.name]["taskDefinition"], networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": task.name, "image": "admin-tasks:test",
+            containerDefinitions=[{"name": task.name, "image": image,
                                    "essential": True, "memory": 512}])
     SESSION.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
     return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,

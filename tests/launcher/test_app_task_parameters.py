@@ -170,15 +170,15 @@ def test_a_malformed_params_input_is_exit_2(launch: Launcher, world: World, quer
     assert world.tasks() == []
 
 
-def test_a_preview_is_passed_to_a_built_in_task_and_refused_for_an_application_task(
+def test_a_preview_is_passed_to_a_built_in_task_and_refused_for_a_task_without_preview_steps(
         launch: Launcher, world: World) -> None:
     refused = launch("run", "clearsessions", *STAGING, "--preview")
     launch.clock.at(1, lambda: world.stop(exit_code=0))
     previewed = launch("run", "seed-admin", *STAGING, "--param=email=a@example.com", "--preview")
 
     assert (refused.exit_code, refused.stderr) == (
-        2, "admin-tasks: task clearsessions runs the application's own command, which has no "
-           "preview: run it without --preview\n")
+        2, "admin-tasks: task clearsessions declares no previewSteps, so it has no preview: "
+           "run it without --preview, or declare previewSteps for it\n")
     assert previewed.exit_code == 0
     assert overrides(world)["ADMIN_TASK_PREVIEW"] == "true"
     assert previewed.result["preview"] is True

@@ -254,3 +254,40 @@ def test_runner_variables_that_would_send_the_token_elsewhere_start_nothing(
     assert run.exit_code == 1 and run.result["outcome"] == "approvals-unreadable"
     assert reason in run.stderr and "Traceback" not in run.stderr
     assert github_api.requests == [] and world.tasks() == []
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (lambda world: world.settings["tasks"]["seed-admin"].__setitem__("timeoutSeconds", 900),
+     "its launch settings (the deployed stack"),
+    (lambda world: world.settings["tasks"]["seed-admin"].__setitem__(
+        "imageRef", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks:2026.12.01"),
+     "its launch settings (the deployed stack"),
+], ids=["timeout in the settings", "image in the settings"])
+def test_a_refusal_names_the_settings_when_the_stack_changed(
+        launch: Launcher, world: World, github_api: FakeGithub, change: Any, named: str) -> None:
+    approved = launch(*SEED, "--check").result["request"]
+    change(world)
+    changed = launch(*SEED, f"--approved-request={approved}", **in_github(github_api))
+
+    assert changed.exit_code == 3 and named in changed.stderr
+    assert "differ from the check job's" not in changed.stderr and world.tasks() == []
+
+
+@pytest.mark.parametrize(("argument", "named"), [
+    ("--reason=another reason entirely", "the reason differ"),
+    ("--param=email=other@example.com", "the parameters differ"),
+    ("--preview", "the preview flag differ"),
+    ("--timeout=120", "the timeout differ"),
+], ids=["reason", "parameters", "preview", "timeout"])
+def test_a_refusal_names_the_input_that_differs(
+        launch: Launcher, world: World, github_api: FakeGithub, argument: str,
+        named: str) -> None:
+    approved = launch(*SEED, "--check").result["request"]
+    # Another email replaces the approved one; any other argument is added to it.
+    seed = [a for a in SEED if a not in ("--param", "email=Ops@Example.com")] \
+        if argument.startswith("--param") else list(SEED)
+    changed = launch(*seed, argument, f"--approved-request={approved}", **in_github(github_api))
+
+    assert changed.exit_code == 3, changed.stderr
+    assert named in changed.stderr and "its launch settings" not in changed.stderr
+    assert world.tasks() == []

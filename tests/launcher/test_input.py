@@ -145,7 +145,8 @@ def test_dry_run_prints_the_exact_run_task_request_and_calls_nothing(
                  {"key": "admin-tasks:task", "value": "seed-admin"},
                  {"key": "admin-tasks:environment", "value": "staging"},
                  {"key": "admin-tasks:approved-by", "value": "not-reviewed"},
-                 {"key": "admin-tasks:preview", "value": "false"}],
+                 {"key": "admin-tasks:preview", "value": "false"},
+                 {"key": "admin-tasks:image-digest", "value": "unpinned"}],
     }
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
     assert token == hashlib.sha256(canonical).hexdigest()
@@ -186,7 +187,7 @@ def test_an_environment_name_the_stack_would_refuse_exits_2(
      "local-… id a terminal run printed"),
     (("run", "seed-admin", *STAGING, *EMAIL, *REASON, "--approved-request=abc"),
      "--approved-request 'abc' is not a request digest: pass the check job's request output "
-     "(64 hex digits)"),
+     "(64 hex digits, then a short digest of each part)"),
     (("run", "seed-admn", *STAGING, *EMAIL, *REASON),
      "unknown task 'seed-admn' (did you mean seed-admin?): the staging stack has "
      "cleanup-activity-logs, clearsessions, deactivate-superuser, deactivate-tenant, migrate, "

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from tasks.launcher.aws import Clients, make_clients
 from tasks.launcher.request import LaunchRequest
-from tests.launcher.conftest import REGION, SESSION, Launcher, World
+from tests.launcher.conftest import REGION, SESSION, Launcher, World, stub_task_definition
 from tests.launcher.test_run import SEED
 
 STOP_HINT = "python -m tasks stop --run-id 4242-1 --environment staging"
@@ -23,6 +23,7 @@ def test_a_malformed_run_task_answer_says_a_task_may_be_running_and_how_to_stop_
         launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     stubbed = make_clients(REGION, SESSION)
     stubber = Stubber(stubbed.ecs)
+    stub_task_definition(stubber)
     stubber.add_response("run_task", {"tasks": [{"lastStatus": "PROVISIONING"}], "failures": []})
     stubber.activate()
     monkeypatch.setattr(world, "record_calls", lambda region: Clients(stubbed.ecs, stubbed.logs))

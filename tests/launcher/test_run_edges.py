@@ -10,7 +10,14 @@ from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import Stubber
 
 from tasks.launcher.aws import Clients, make_clients
-from tests.launcher.conftest import REGION, SESSION, Launcher, World, in_github
+from tests.launcher.conftest import (
+    REGION,
+    SESSION,
+    Launcher,
+    World,
+    in_github,
+    stub_task_definition,
+)
 from tests.launcher.fake_github import FakeGithub
 from tests.launcher.test_run import SEED
 
@@ -116,6 +123,7 @@ def test_failures_in_the_run_task_response_are_a_failure_to_start(
     # moto never answers RunTask with failures[]: a Stubber does.
     stubbed = make_clients(REGION, SESSION)
     stubber = Stubber(stubbed.ecs)
+    stub_task_definition(stubber)
     stubber.add_response("run_task", {"tasks": [], "failures": [
         {"arn": "arn:aws:ecs:eu-west-1:123456789012:container-instance/x",
          "reason": "RESOURCE:MEMORY", "detail": "no capacity"}]})
@@ -150,7 +158,7 @@ def test_no_wait_starts_the_task_and_exits_0(launch: Launcher, world: World) -> 
     assert run.exit_code == 0
     assert run.result["outcome"] == "started"
     assert run.result["taskArn"] == world.task().task_arn
-    assert world.calls == ["RunTask"]
+    assert world.calls == ["DescribeTaskDefinition", "RunTask"]
 
 
 def test_logs_it_may_not_read_do_not_stop_the_task_or_hide_its_exit_code(

@@ -41,7 +41,8 @@ def test_no_log_is_read_before_the_task_runs(launch: Launcher, world: World,
         "status PENDING", "status RUNNING"]
     assert run.operator_lines[3].startswith("2026-11-21T00:00:32Z")  # described every 4 s
     first_read = world.calls.index("GetLogEvents")
-    assert world.calls[:first_read] == ["RunTask"] + ["DescribeTasks"] * 9  # 0, 4, … 32 s
+    # described every 4 s: 0, 4, … 32 s
+    assert world.calls[:first_read] == ["DescribeTaskDefinition", "RunTask"] + ["DescribeTasks"] * 9
     assert run.operator_lines[4:6] == ["hello", world.bound(RESULT)]
 
 

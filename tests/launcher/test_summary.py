@@ -37,6 +37,7 @@ def test_the_summary_shows_the_run_the_task_and_the_result_line_fields(
         "| Approved by | not reviewed (run from a terminal) |",
         "| Reason | `first admin for launch` |",
         "| Run | `4242-1` |",
+        "| Image | `111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks:2026.11.20` |",
         f"| ECS task | [`{task.id}`](https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/"
         f"app-staging/tasks/{task.id}/configuration?region=eu-west-1) (`{task.task_arn}`) |",
         "| Final status | `STOPPED: exit code 0 (EssentialContainerExited: Essential container in "
