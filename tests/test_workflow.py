@@ -108,6 +108,23 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> N
         assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), (action, comment)
 
 
+# Each pinned commit and the runtime its action.yml names at that commit (`runs.using`),
+# read from the action's repository when the pin was chosen: GitHub retires Node 20.
+RUNTIMES = {
+    "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1": ("v7.0.1", "node24"),
+    "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97": ("v7.0.0", "node24"),
+    "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c": (
+        "v6.2.3", "node24"),
+}
+
+
+def test_every_action_runs_on_node_24_at_the_commit_it_is_pinned_to() -> None:
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)\s+# (v\S+)$", WORKFLOW_TEXT, flags=re.MULTILINE)
+    assert {action for action, _ in uses} == set(RUNTIMES), "record a new pin's runtime here"
+    for action, version in uses:
+        assert RUNTIMES[action] == (version, "node24"), action
+
+
 def test_inputs_reach_scripts_only_through_env() -> None:
     for each in [*JOB["steps"], *CHECK_JOB["steps"]]:
         assert "${{" not in each.get("run", ""), each["name"]
