@@ -69,9 +69,9 @@ def container_secrets(task: TaskSpec, database: DatabaseConfig) -> tuple[SecretI
     return tuple(dict.fromkeys(swapped))
 
 
-def value_from(arn: str, item: SecretInput) -> str:
+def value_from(arn: str, json_key: str | None) -> str:
     """`valueFrom` of a secret: `<arn>:<json key>::`, or the bare ARN for the whole secret."""
-    return arn if item.json_key is None else f"{arn}:{item.json_key}::"
+    return arn if json_key is None else f"{arn}:{json_key}::"
 
 
 def plain_environment(task: TaskSpec, database: DatabaseConfig) -> list[dict[str, str]]:
@@ -117,10 +117,9 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
         "environment": plain_environment(task, spec.database),
         "secrets": [
             {"name": item.env_var,
-             "valueFrom": value_from(spec.secret_arns[item.secret], item)}
+             "valueFrom": value_from(spec.secret_arns[item.secret], item.json_key)}
             for item in container_secrets(task, spec.database)
-        ] + [{"name": secret.name, "valueFrom": secret.arn if secret.json_key is None
-              else f"{secret.arn}:{secret.json_key}::"}
+        ] + [{"name": secret.name, "valueFrom": value_from(secret.arn, secret.json_key)}
              for secret in (spec.app_secrets[name] for name in task.app_secrets)],
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH,
                          "readOnly": False}],

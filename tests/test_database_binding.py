@@ -13,18 +13,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import LAUNCHED
+from tests.deployed_tasks import deployed
 from tests.ecs_emulation import Listener, container_environment, listening, run_container
-from tests.infra.harness import run_stack, stack_config
-
-TASK = "seed-superuser"
-SUPERUSER = {"username": "root-admin", "email": "root@example.com",
-             "password": "correct horse battery staple 42"}
-# The preimages of the example stacks' superuserSecretSeal.
-SEALS = {"staging": "example-seal-staging", "prod": "example-seal-prod"}
 
 
 @pytest.fixture(scope="module")
 def bound() -> Iterator[Listener]:
+    """The bound server: a listener on 127.0.0.1 that counts connections."""
     with listening() as listener:
         yield listener
 
@@ -33,26 +28,6 @@ def bound() -> Iterator[Listener]:
 def elsewhere() -> Iterator[Listener]:
     with listening() as listener:
         yield listener
-
-
-def deployed(stack: str, port: int, name: str = TASK) -> tuple[dict[str, Any], dict[str, str]]:
-    """The task ``name``'s container in ``stack`` bound to 127.0.0.1:``port``, and its
-    secrets."""
-    config = stack_config(stack) | {"admin-tasks:databaseHost": "127.0.0.1",
-                                    "admin-tasks:databasePort": port}
-    config.pop("admin-tasks:tasks", None)
-    run = run_stack(config, stack)
-    environment = run.outputs["githubEnvironment"]
-    (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
-                     if d.inputs["family"] == f"admin-tasks-{environment}-{name}"]
-    (container,) = json.loads(definition.inputs["containerDefinitions"])
-    arns = run.outputs["secretArns"]
-    url = f"postgresql://admin:s3cret@127.0.0.1:{port}/{config['admin-tasks:databaseName']}"
-    values = {f"{arns['database']}:url": url, f"{arns['database']}:username": "admin",
-              f"{arns['database']}:password": "s3cret"}
-    superuser = SUPERUSER | {"seal": SEALS[stack]}
-    values |= {f"{arns['django-superuser']}:{key}": value for key, value in superuser.items()}
-    return container, values
 
 
 @pytest.fixture(scope="module", params=["staging", "prod"],

@@ -8,20 +8,28 @@ PostgreSQL there: exit 4)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import LAUNCHED
-from tests.ecs_emulation import Listener, container_environment, run_container
-from tests.test_database_binding import SEALS, SUPERUSER, bound, deployed  # noqa: F401
+from tests.deployed_tasks import SUPERUSER, deployed
+from tests.ecs_emulation import Listener, container_environment, listening, run_container
 
 FORGED = json.dumps({"username": "mallory", "email": "m@example.com",
                      "password": "known to the attacker 1234", "seal": "a guess"})
 
 
+@pytest.fixture(scope="module")
+def bound() -> Iterator[Listener]:
+    """The bound server: a listener on 127.0.0.1 that counts connections."""
+    with listening() as listener:
+        yield listener
+
+
 @pytest.fixture(scope="module", params=["seed-superuser", "reset-superuser-password"])
-def task(request: pytest.FixtureRequest, bound: Listener) -> tuple[dict[str, Any], dict[str, str]]:  # noqa: F811
+def task(request: pytest.FixtureRequest, bound: Listener) -> tuple[dict[str, Any], dict[str, str]]:
     return deployed("staging", bound.port, request.param)
 
 
@@ -34,7 +42,7 @@ def start(task: tuple[dict[str, Any], dict[str, str]], overrides: dict[str, str]
     return run_container(container, environment)
 
 
-def test_the_sealed_secret_is_accepted(task: Any, bound: Listener) -> None:  # noqa: F811
+def test_the_sealed_secret_is_accepted(task: Any, bound: Listener) -> None:
     before = bound.connections
     completed = start(task, {})
     assert completed.returncode == 4 and bound.connections > before, completed.stderr
@@ -43,7 +51,7 @@ def test_the_sealed_secret_is_accepted(task: Any, bound: Listener) -> None:  # n
 @pytest.mark.parametrize("name", ["DJANGO_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_USERNAME",
                                   "DJANGO_SUPERUSER_EMAIL"])
 @pytest.mark.parametrize("secrets_win", [True, False])
-def test_a_per_key_override_is_refused(task: Any, bound: Listener, name: str,  # noqa: F811
+def test_a_per_key_override_is_refused(task: Any, bound: Listener, name: str,
                                        secrets_win: bool) -> None:
     before = bound.connections
     completed = start(task, {name: "known to the attacker 1234"}, secrets_win=secrets_win)
@@ -55,7 +63,7 @@ def test_a_per_key_override_is_refused(task: Any, bound: Listener, name: str,  #
 @pytest.mark.parametrize("secrets_win", [True, False],
                          ids=["secrets injected last", "overrides replace secrets"])
 def test_a_forged_secret_document_never_reaches_the_database(
-        task: Any, bound: Listener, secrets_win: bool) -> None:  # noqa: F811
+        task: Any, bound: Listener, secrets_win: bool) -> None:
     before = bound.connections
     completed = start(task, {"DJANGO_SUPERUSER_SECRET": FORGED}, secrets_win=secrets_win)
     assert "known to the attacker" not in completed.stderr + completed.stdout
@@ -73,7 +81,7 @@ def test_a_forged_secret_document_never_reaches_the_database(
     ({"password": ""}, "non-empty string keys"),
 ], ids=["another seal", "no seal", "empty password"])
 def test_a_secret_put_without_its_seal_is_refused_naming_the_fix(
-        task: Any, bound: Listener, change: dict[str, Any], message: str) -> None:  # noqa: F811
+        task: Any, bound: Listener, change: dict[str, Any], message: str) -> None:
     _, values = task
     arn = next(key for key in values if key.endswith(":seal")).removesuffix(":seal")
     changed = dict(values)

@@ -9,7 +9,7 @@ from typing import Any
 
 from infra.policy.iam_rules import Props, as_list
 from infra.policy.layout_rules import layout_problems
-from tasks.contract import SEALED_SUPERUSER_VARIABLE
+from tasks.contract import SEALED_SUPERUSER_VARIABLE, secret_inputs
 
 MINIMUM_PRODUCTION_REVIEWERS = 2
 # `<secret arn>:<json key>::`, or the bare ARN for the whole secret (ECS: "Pass Secrets
@@ -21,11 +21,13 @@ SECRET_VALUE_FROM = re.compile(
 def secret_arn(value_from: str) -> str:
     """The secret a `valueFrom` names (the first seven `:` fields of an ARN)."""
     return ":".join(value_from.split(":")[:7])
+
+
 # The stack's own secrets reach a container one JSON key per variable (the superuser's
 # whole and sealed): a whole document under one of these names would hand it every key.
-KEYED_VARIABLES = {"DATABASE_URL", "DATABASE_USER", "DATABASE_PASSWORD",
-                   "DJANGO_SUPERUSER_USERNAME", "DJANGO_SUPERUSER_EMAIL",
-                   "DJANGO_SUPERUSER_PASSWORD"}
+# DATABASE_USER/PASSWORD are an existing database secret's keys (infra/containers.py).
+KEYED_VARIABLES = {item.env_var for item in secret_inputs(("database", "django-superuser"))
+                   } | {"DATABASE_USER", "DATABASE_PASSWORD"}
 SECRETISH_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^DATABASE_URL$")
 CREDENTIAL_IN_URL = re.compile(r"://[^/\s:@]+:[^@\s]+@")
 ADMIN_LOG_GROUP = re.compile(r"/admin-tasks/([a-z][a-z0-9-]*)")

@@ -18,10 +18,11 @@ import json
 from collections.abc import Mapping
 
 from tasks.contract.binding import SEALED_SUPERUSER_VARIABLE, Binding
+from tasks.contract.catalog import SECRET_INPUTS
 from tasks.contract.errors import InvalidInput
 
-KEYS = {"username": "DJANGO_SUPERUSER_USERNAME", "email": "DJANGO_SUPERUSER_EMAIL",
-        "password": "DJANGO_SUPERUSER_PASSWORD"}
+#: The secret's JSON key → the variable the commands read it from (the catalog's mapping).
+KEYS = {str(item.json_key): item.env_var for item in SECRET_INPUTS["django-superuser"]}
 _FIX = ("put the superuser secret with its seal (docs/DEPLOYING.md, \"Secrets\") and its "
         "digest in admin-tasks:superuserSecretSeal; nothing was run")
 
