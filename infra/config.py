@@ -64,8 +64,9 @@ class StackConfig:
     """Every task that gets a task definition: enabled built-ins, then application tasks."""
     require_approval: bool
     """Whether the launcher refuses a GitHub run no reviewer approved (always in production)."""
-    tasks_image: str | None
-    """Image of this repository's task package (needed when a built-in task is enabled)."""
+    tasks_image: str
+    """Image of this repository's task package: the built-in tasks, and every task
+    definition's prepare container and application task recorder."""
     app_image: str | None
     """The application's image, for application tasks (`appTasks`)."""
     log_retention_days: int
@@ -179,11 +180,10 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     return StackConfig(
         environment=environment, production=production,
         github=github, network=network,
-        database=parse_database(reader, network, bound=any(
-            "database" in entry.secrets for entry in built_in)),
+        database=parse_database(reader, network),
         tasks=(*map(TaskSpec.built_in, built_in), *map(TaskSpec.application, app_tasks)),
         require_approval=_require_approval(reader, production),
-        tasks_image=_image(reader, "tasksImage", production) if built_in else None,
+        tasks_image=_image(reader, "tasksImage", production),
         app_image=_image(reader, "appImage", pinned=True) if app_tasks else None,
         log_retention_days=retention,
         secrets_kms_key_arn=_kms_key(reader, network),

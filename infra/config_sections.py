@@ -172,30 +172,21 @@ def parse_network(reader: ConfigReader) -> NetworkConfig:
         assign_public_ip=reader.boolean("assignPublicIp", default=False))
 
 
-def parse_database(reader: ConfigReader, network: NetworkConfig, *,
-                   bound: bool = False) -> DatabaseConfig:
-    """``bound``: a built-in task uses the database, so its task definition binds host,
-    port and name (tasks.contract.binding), whichever secret holds the credentials."""
+def parse_database(reader: ConfigReader, network: NetworkConfig) -> DatabaseConfig:
+    """Every task definition binds host, port and name (tasks.contract.binding): a built-in
+    task's container, or an application task's recorder, whichever secret holds the
+    credentials."""
     auth = reader.string("databaseAuth", re.compile(r"scram-sha-256|md5"),
                          "use scram-sha-256, or md5 only for a server whose passwords are "
                          "still md5 (never cleartext)", default="scram-sha-256")
     arn = reader.optional_string(
         "databaseSecretArn", rules.SECRET_ARN,
         "use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, or unset it to create one")
-    parts = ("databaseHost", "databasePort", "databaseName")
-    if arn is None and not bound:
-        stray = [key for key in parts if reader.has(key)]
-        if stray:
-            raise config_error(stray[0], "is only used with databaseSecretArn or a built-in "
-                               "task", "remove it: the created secret holds the whole "
-                               "DATABASE_URL")
-        return DatabaseConfig(existing_secret_arn=None, host=None, port=5432, name=None,
-                              auth=auth)
     if arn is not None:
         match = rules.SECRET_ARN.fullmatch(arn)
         assert match is not None
         rules.check_same_place("databaseSecretArn", match, network.region, network.account)
-    why = "" if arn is not None else " (the built-in tasks are bound to it; the created " \
+    why = "" if arn is not None else " (every task definition is bound to it; the created " \
         "secret's DATABASE_URL must name the same)"
     return DatabaseConfig(
         existing_secret_arn=arn,

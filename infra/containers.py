@@ -1,5 +1,11 @@
 """Container definitions of the admin task definitions, as pure functions (guardrail 5).
 
+Every task definition starts with ``admin_tasks_prepare`` (tasks/contract/run_record.py):
+Fargate creates a bind-mount volume owned by root with mode 0755, so it makes ``/tmp``
+and the shared run directory writable for the non-root containers after it
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A
+built-in task's container follows; an application task's container follows its recorder.
+
 Secrets reach the container only through `secrets[].valueFrom` (`<arn>:<json key>::`),
 resolved by ECS at start with the execution role; plain `environment` carries nothing
 secret. The awslogs stream is `<prefix>/<container>/<task id>`, which the launcher's
@@ -19,15 +25,22 @@ from infra.task_specs import TaskSpec
 from tasks.contract import (
     CONTAINER_ENTRY_POINT,
     DEFAULT_ITERATIONS,
+    HEALTH_CHECK,
+    PREPARE_ARGV,
+    PREPARE_CONTAINER,
+    RECORD_CONTAINER,
+    SCRATCH_PATH,
+    SCRATCH_VOLUME,
     SEALED_SUPERUSER_VARIABLE,
+    SHARED_PATH,
+    SHARED_VOLUME,
     Binding,
     SecretInput,
     SecretName,
+    record_argv,
     secret_inputs,
 )
 
-SCRATCH_VOLUME = "tmp"  # the only writable path: the root filesystem is read-only
-SCRATCH_PATH = "/tmp"  # noqa: S108 -- a per-task Fargate volume, not a shared host directory
 DATABASE: SecretName = "database"
 SUPERUSER: SecretName = "django-superuser"
 
@@ -52,6 +65,12 @@ class ContainerSpec:
     """`sha256:<hex>` bound in the tasks that read the superuser secret."""
     app_secrets: Mapping[str, AppSecret] = field(default_factory=dict)
     """`appSecrets` of the stack, by variable name."""
+    tasks_image: str = ""
+    """The tasks image, which the prepare container and an application task's recorder run."""
+    record_declaration: Mapping[str, Any] | None = None
+    """An application task's launch-settings entry, fixed in its recorder's entry point."""
+    environment: str = ""
+    """The environment's name (in the recorder's declaration)."""
 
 
 def container_secrets(task: TaskSpec, database: DatabaseConfig) -> tuple[SecretInput, ...]:
@@ -85,21 +104,95 @@ def plain_environment(task: TaskSpec, database: DatabaseConfig) -> list[dict[str
     return [{"name": name, "value": value} for name, value in sorted(values.items())]
 
 
-def bound_entry_point(task: TaskSpec, spec: ContainerSpec) -> list[str]:
-    """A built-in task's entry point with its database binding (and superuser seal) before
-    the command (tasks.contract.binding); an application task's as declared."""
+def binding_argv(spec: ContainerSpec, *, superuser: bool) -> list[str]:
+    """The database binding (and superuser seal) a tasks-image command is started with
+    (tasks.contract.binding), between the entry point and the command."""
     database = spec.database
+    assert database.host is not None and database.name is not None  # parse_database
+    seal = spec.superuser_seal if superuser else None
+    assert seal is not None or not superuser  # parse_config requires it
+    return Binding(host=database.host, port=database.port, name=database.name,
+                   credentials="url" if database.existing_secret_arn is None
+                   else "user-password", auth=database.auth, sslmode="require",
+                   iterations=DEFAULT_ITERATIONS, seal=seal).argv()
+
+
+def bound_entry_point(task: TaskSpec, spec: ContainerSpec) -> list[str]:
+    """A built-in task's entry point with its database binding before the command; an
+    application task's as declared."""
     if task.image != "tasks" or DATABASE not in task.secrets:
         return list(task.entry_point)
-    assert database.host is not None and database.name is not None  # parse_database
-    seal = spec.superuser_seal if SUPERUSER in task.secrets else None
-    assert seal is not None or SUPERUSER not in task.secrets  # parse_config requires it
-    binding = Binding(host=database.host, port=database.port, name=database.name,
-                      credentials="url" if database.existing_secret_arn is None
-                      else "user-password", auth=database.auth, sslmode="require",
-                      iterations=DEFAULT_ITERATIONS, seal=seal)
     prefix = len(CONTAINER_ENTRY_POINT)
-    return [*task.entry_point[:prefix], *binding.argv(), *task.entry_point[prefix:]]
+    return [*task.entry_point[:prefix],
+            *binding_argv(spec, superuser=SUPERUSER in task.secrets),
+            *task.entry_point[prefix:]]
+
+
+def _mounts(*volumes: tuple[str, str]) -> list[dict[str, Any]]:
+    return [{"sourceVolume": name, "containerPath": path, "readOnly": False}
+            for name, path in volumes]
+
+
+SCRATCH = (SCRATCH_VOLUME, SCRATCH_PATH)
+SHARED = (SHARED_VOLUME, SHARED_PATH)
+
+
+def _logging(spec: ContainerSpec) -> dict[str, Any]:
+    return {"logDriver": "awslogs", "options": {
+        "awslogs-group": spec.log_group, "awslogs-region": spec.region,
+        "awslogs-stream-prefix": LOG_STREAM_PREFIX}}
+
+
+def prepare_container(spec: ContainerSpec) -> dict[str, Any]:
+    """uid 0 with every capability dropped: it can chmod the root-owned volumes (it owns
+    them) and nothing a capability would allow; no secret, no network use, then it exits."""
+    return {"name": PREPARE_CONTAINER, "image": spec.tasks_image,
+            "essential": False, "entryPoint": list(PREPARE_ARGV), "command": [],
+            "user": "0", "readonlyRootFilesystem": True, "environment": [], "secrets": [],
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+            "mountPoints": _mounts(SCRATCH, SHARED), "portMappings": [],
+            "logConfiguration": _logging(spec)}
+
+
+def _after_prepare() -> list[dict[str, str]]:
+    return [{"containerName": PREPARE_CONTAINER, "condition": "SUCCESS"}]
+
+
+def record_container(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
+    """An application task's recorder: the tasks image, bound to the stack's database."""
+    assert spec.record_declaration is not None
+    record = TaskSpec(name=RECORD_CONTAINER, description=task.description,
+                      image="tasks", entry_point=(), steps=(), parameters=(),
+                      secrets=(DATABASE,), timeout_seconds=task.timeout_seconds)
+    return {"name": RECORD_CONTAINER, "image": spec.tasks_image, "essential": True,
+            "entryPoint": [*CONTAINER_ENTRY_POINT, *binding_argv(spec, superuser=False),
+                           *record_argv(spec.environment, task.name,
+                                                   spec.record_declaration)],
+            "command": [], "user": spec.user, "readonlyRootFilesystem": True,
+            "environment": plain_environment(record, spec.database),
+            "secrets": _secrets(record, spec), "mountPoints": _mounts(SCRATCH, SHARED),
+            "dependsOn": _after_prepare(), "healthCheck": dict(HEALTH_CHECK),
+            "portMappings": [], "logConfiguration": _logging(spec)}
+
+
+def task_containers(task: TaskSpec, spec: ContainerSpec) -> list[dict[str, Any]]:
+    """Every container of the task's definition, in start order."""
+    main = container_definition(task, spec)
+    if task.image == "tasks":
+        return [prepare_container(spec), {**main, "dependsOn": _after_prepare()}]
+    depends = [*_after_prepare(),
+               {"containerName": RECORD_CONTAINER, "condition": "HEALTHY"}]
+    return [prepare_container(spec), record_container(task, spec),
+            {**main, "essential": False, "dependsOn": depends,
+             "mountPoints": _mounts(SCRATCH, SHARED)}]
+
+
+def _secrets(task: TaskSpec, spec: ContainerSpec) -> list[dict[str, str]]:
+    return [{"name": item.env_var,
+             "valueFrom": value_from(spec.secret_arns[item.secret], item.json_key)}
+            for item in container_secrets(task, spec.database)] + [
+        {"name": secret.name, "valueFrom": value_from(secret.arn, secret.json_key)}
+        for secret in (spec.app_secrets[name] for name in task.app_secrets)]
 
 
 def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
@@ -115,20 +208,10 @@ def container_definition(task: TaskSpec, spec: ContainerSpec) -> dict[str, Any]:
         "user": spec.user,
         "readonlyRootFilesystem": True,
         "environment": plain_environment(task, spec.database),
-        "secrets": [
-            {"name": item.env_var,
-             "valueFrom": value_from(spec.secret_arns[item.secret], item.json_key)}
-            for item in container_secrets(task, spec.database)
-        ] + [{"name": secret.name, "valueFrom": value_from(secret.arn, secret.json_key)}
-             for secret in (spec.app_secrets[name] for name in task.app_secrets)],
-        "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH,
-                         "readOnly": False}],
+        "secrets": _secrets(task, spec),
+        "mountPoints": _mounts(SCRATCH),
         "portMappings": [],
-        "logConfiguration": {"logDriver": "awslogs", "options": {
-            "awslogs-group": spec.log_group,
-            "awslogs-region": spec.region,
-            "awslogs-stream-prefix": LOG_STREAM_PREFIX,
-        }},
+        "logConfiguration": _logging(spec),
     }
     if task.working_directory is not None:
         definition["workingDirectory"] = task.working_directory

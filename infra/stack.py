@@ -23,6 +23,7 @@ from infra.config_rules import ECR_IMAGE
 from infra.config_values import config_error
 from infra.containers import ContainerSpec
 from infra.iam_documents import execution_policy, launcher_policy, quota_problem
+from infra.launch import task_entry
 from infra.naming import (
     PROJECT,
     admin_job_workflow_ref,
@@ -34,7 +35,7 @@ from infra.naming import (
 )
 from infra.placement import checked_region, checked_repository
 from infra.policy.resource_rules import ENVIRONMENT_TAG, PRODUCTION_TAG
-from infra.task_specs import TaskSpec
+from infra.task_specs import TaskSpec, secrets_read
 from tasks.contract import approval_environments
 
 #: The component's output attributes and the stack outputs they are.
@@ -135,7 +136,7 @@ def _github_ids(config: StackConfig, provider: pulumi.ProviderResource,
 
 def _secrets_args(config: StackConfig, tasks: tuple[TaskSpec, ...],
                   tags: dict[str, str]) -> AdminSecretsArgs:
-    needed = sorted({name for task in tasks for name in task.secrets})
+    needed = sorted({name for task in tasks for name in secrets_read(task)})
     existing = config.database.existing_secret_arn
     return AdminSecretsArgs(
         environment=config.environment,
@@ -152,7 +153,10 @@ def _container_spec(config: StackConfig, task: TaskSpec) -> ContainerSpec:
         image=image, secret_arns={}, database=config.database,
         log_group=log_group_name(config.environment), region=config.network.region,
         user=config.container_user, superuser_seal=config.superuser_seal,
-        app_secrets=config.app_secrets)
+        app_secrets=config.app_secrets, tasks_image=config.tasks_image,
+        environment=config.environment,
+        record_declaration=None if task.image == "tasks" else task_entry(
+            config.environment, task, image))
 
 
 def _task_definitions_arn(config: StackConfig) -> str:

@@ -71,6 +71,13 @@ class TaskSpec:
                    app_secrets=task.app_secrets)
 
 
+def secrets_read(task: TaskSpec) -> tuple[SecretName, ...]:
+    """The stack's secrets the task's definition references: an application task's
+    recorder also reads the database secret, whatever the task declares."""
+    return task.secrets if task.image == "tasks" else tuple(dict.fromkeys(
+        (*task.secrets, "database")))
+
+
 def parse_builtin_tasks(reader: ConfigReader, environment: str) -> tuple[CatalogEntry, ...]:
     """`tasks`: the built-in tasks to deploy (default: every one enabled for the environment)."""
     if not reader.has("tasks"):

@@ -20,7 +20,9 @@ from tasks.contract.binding import BINDING_VARIABLE, split_binding
 from tasks.contract.context import CONTAINER_MARKER, running_in_ecs
 from tasks.contract.errors import AdminTaskError, InvalidInput
 from tasks.contract.outcome import CommandResult, bound_to_run, error_line
+from tasks.contract.run_record import fixed_arguments
 from tasks.jobs.accounts.commands import add_account_commands
+from tasks.jobs.app_run import add_record_command
 from tasks.jobs.commands import add_seed_commands
 from tasks.jobs.inputs import Handler, preview_mode
 from tasks.jobs.sealed_secret import unsealed
@@ -105,6 +107,7 @@ def build_parser(argv: Sequence[str] = ()) -> ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_seed_commands(commands)
     add_account_commands(commands)
+    add_record_command(commands)
     add_launcher_commands(commands, _launcher)
     parser.command = argv[0] if argv and argv[0] in commands.choices else None
     typed = typed_values(argv[1:], tuple(commands.choices))  # argv[0] is the command
@@ -133,9 +136,10 @@ def _refuse_command_override(argv: Sequence[str], environ: Mapping[str, str]) ->
     """A task definition's entry point names the command and nothing else; inside ECS any
     further argument came from a RunTask command override, not from the launcher (which
     passes every input as an environment override), so the task runs nothing."""
-    if running_in_ecs(environ) and len(argv) > 1:
+    fixed = fixed_arguments(argv)
+    if running_in_ecs(environ) and len(argv) > fixed:
         raise InvalidInput(
-            f"refusing to run: a command override added {len(argv) - 1} argument(s) to "
+            f"refusing to run: a command override added {len(argv) - fixed} argument(s) to "
             f"{argv[0]!r}; inside ECS a task takes its inputs only from the launcher's "
             "environment overrides"
         )

@@ -4,10 +4,9 @@ and tests/test_sealed_secret.py start under the ECS emulation."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from tests.infra.harness import run_stack, stack_config
+from tests.infra.harness import main_container, run_stack, stack_config
 
 SUPERUSER = {"username": "root-admin", "email": "root@example.com",
              "password": "correct horse battery staple 42"}
@@ -26,7 +25,7 @@ def deployed(stack: str, port: int, name: str = "seed-superuser",
     environment = run.outputs["githubEnvironment"]
     (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
                      if d.inputs["family"] == f"admin-tasks-{environment}-{name}"]
-    (container,) = json.loads(definition.inputs["containerDefinitions"])
+    container = main_container(definition.inputs)
     arns = run.outputs["secretArns"]
     url = f"postgresql://admin:s3cret@127.0.0.1:{port}/{config['admin-tasks:databaseName']}"
     values = {f"{arns['database']}:url": url, f"{arns['database']}:username": "admin",

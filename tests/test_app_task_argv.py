@@ -18,7 +18,7 @@ from tasks.contract.settings import parse_settings
 from tasks.launcher.inputs import check_inputs
 from tasks.launcher.request import build_request
 from tests.conftest import recorded_argv, stand_in_python
-from tests.infra.harness import run_stack, stack_config
+from tests.infra.harness import main_container, run_stack, stack_config
 
 TASK = "tenant-command"
 DECLARATION = {
@@ -44,7 +44,7 @@ def deployed() -> tuple[dict[str, Any], str]:
     run = run_stack(config, "staging")
     (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
                      if d.inputs["family"] == f"admin-tasks-staging-{TASK}"]
-    (container,) = json.loads(definition.inputs["containerDefinitions"])
+    container = main_container(definition.inputs)
     return container, run.outputs["launchSettings"]
 
 

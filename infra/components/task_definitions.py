@@ -16,10 +16,11 @@ import pulumi_aws.cloudwatch as cloudwatch
 import pulumi_aws.ecs as ecs
 import pulumi_aws.iam as iam
 
-from infra.containers import SCRATCH_VOLUME, ContainerSpec, container_definition
+from infra.containers import ContainerSpec, task_containers
 from infra.iam_documents import ecs_tasks_trust_policy, execution_policy
 from infra.naming import log_group_name, prefix, task_family
-from infra.task_specs import TaskSpec
+from infra.task_specs import TaskSpec, secrets_read
+from tasks.contract import SCRATCH_VOLUME, SHARED_VOLUME
 
 
 @dataclass
@@ -86,7 +87,8 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
                 requires_compatibilities=["FARGATE"], network_mode="awsvpc",
                 cpu=str(cpu), memory=str(memory),
                 execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
-                volumes=[ecs.TaskDefinitionVolumeArgs(name=SCRATCH_VOLUME)],
+                volumes=[ecs.TaskDefinitionVolumeArgs(name=SCRATCH_VOLUME),
+                         ecs.TaskDefinitionVolumeArgs(name=SHARED_VOLUME)],
                 container_definitions=_container_definitions(args, task),
                 tags=tags, opts=child)
             self.task_definition_arns[task.name] = definition.arn
@@ -101,7 +103,7 @@ class AdminTaskDefinitions(pulumi.ComponentResource):
 def _execution_policy(args: AdminTaskDefinitionsArgs,
                       log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
     # Only the secrets some definition references: guardrail 4's "nothing else".
-    referenced = sorted({secret for task in args.tasks for secret in task.secrets})
+    referenced = sorted({secret for task in args.tasks for secret in secrets_read(task)})
     app_secrets = sorted({args.containers[task.name].app_secrets[name].arn
                           for task in args.tasks for name in task.app_secrets})
     inputs = [log_group_arn, *(args.secret_arns[logical] for logical in referenced),
@@ -117,4 +119,4 @@ def _container_definitions(args: AdminTaskDefinitionsArgs,
                                 for logical in sorted(args.secret_arns)})
     spec = args.containers[task.name]
     return arns.apply(lambda resolved: json.dumps(
-        [container_definition(task, replace(spec, secret_arns=resolved))]))
+        task_containers(task, replace(spec, secret_arns=resolved))))

@@ -24,6 +24,10 @@ APP_SHELL = ["/usr/bin/env", "-u", "SHELLOPTS", "-u", "BASHOPTS", "-u", "PS4", "
              "-u", "ENV", "/bin/sh", "-c"]
 APP_ARGV0 = "admin-tasks"
 APP_SCRIPT_START = "set +a +e +f +m +u +v +x\nunset -f command printf kill wait\n"
+# Every task definition's first container (tasks/contract/run_record.py): uid 0 with every
+# capability dropped, so it may chmod the volumes Fargate creates root-owned, and nothing else.
+PREPARE_ENTRY_POINT = ["/bin/chmod", "1777", "/tmp", "/run/admin-tasks"]  # noqa: S108 -- the task-local volume
+RECORD_COMMAND = "record-app-run"
 # The program's own hygiene settings, harmless (and ignored by `python -I`).
 HARMLESS_PYTHON_VARIABLES = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 LOADING_PREFIXES = ("PYTHON", "LD_")
@@ -37,11 +41,12 @@ def layout_problems(container: Mapping[str, Any]) -> list[str]:
                 and entry[-1] == APP_ARGV0 and isinstance(entry[-2], str)
                 and entry[-2].startswith(APP_SCRIPT_START))
     problems = []
-    if not (tasks_form or app_form):
+    if not (tasks_form or app_form or entry == PREPARE_ENTRY_POINT):
         problems.append(f"entryPoint {[str(part) for part in entry]} must be the whole argv, as "
                         f"{' '.join(TASKS_ENTRY_POINT)} <task> (tasks image) or "
                         f"{' '.join(APP_SHELL)} <script> {APP_ARGV0} (application image, "
-                        "the script starting with its guards)")
+                        "the script starting with its guards), or the prepare container's "
+                        f"{' '.join(PREPARE_ENTRY_POINT)}")
     if as_list(container.get("command")):
         problems.append("command must be empty: RunTask can override it; put the argv in "
                         "entryPoint")
@@ -50,4 +55,57 @@ def layout_problems(container: Mapping[str, Any]) -> list[str]:
         if name.startswith(LOADING_PREFIXES) and name not in HARMLESS_PYTHON_VARIABLES:
             problems.append(f"environment variable {name} changes what the interpreter or the "
                             "dynamic loader loads; remove it")
+    return problems
+
+
+def is_prepare(container: Mapping[str, Any]) -> bool:
+    """The one container that may run as uid 0: the prepare argv, every capability dropped
+    and none added, no secret, not privileged, not essential."""
+    capabilities = (container.get("linuxParameters") or {}).get("capabilities") or {}
+    return (as_list(container.get("entryPoint")) == PREPARE_ENTRY_POINT
+            and as_list(capabilities.get("drop")) == ["ALL"] and not capabilities.get("add")
+            and not as_list(container.get("secrets")) and not container.get("privileged")
+            and container.get("essential") is False)
+
+
+def _is_app(container: Mapping[str, Any]) -> bool:
+    entry = as_list(container.get("entryPoint"))
+    return entry[:len(APP_SHELL)] == APP_SHELL
+
+
+def _is_recorder(container: Mapping[str, Any]) -> bool:
+    entry = [str(part) for part in as_list(container.get("entryPoint"))]
+    return entry[:4] == TASKS_ENTRY_POINT and RECORD_COMMAND in entry
+
+
+def _depends(container: Mapping[str, Any]) -> dict[str, str]:
+    return {str(item.get("containerName")): str(item.get("condition"))
+            for item in as_list(container.get("dependsOn")) if isinstance(item, Mapping)}
+
+
+def order_problems(containers: list[Mapping[str, Any]]) -> list[str]:
+    """Every container after the prepare container; an application container after its
+    recorder is HEALTHY (the run's row is open), and not essential (the recorder outlives
+    it to complete the row)."""
+    prepare = [str(c.get("name")) for c in containers if is_prepare(c)]
+    recorders = [c for c in containers if _is_recorder(c)]
+    problems = [] if len(prepare) == 1 else [
+        "must have exactly one prepare container (chmod of the volumes, uid 0, capabilities "
+        "dropped) that every other container depends on with condition SUCCESS"]
+    for container in containers:
+        name = str(container.get("name"))
+        if prepare and not is_prepare(container) and _depends(container).get(
+                prepare[0]) != "SUCCESS":
+            problems.append(f"container {name} must depend on {prepare[0]} with SUCCESS")
+        if not _is_app(container):
+            continue
+        healthy = [r for r in recorders if r.get("essential") is True and r.get("healthCheck")
+                   and _depends(container).get(str(r.get("name"))) == "HEALTHY"]
+        if not healthy:
+            problems.append(f"container {name} (application image) must depend on an "
+                            "essential recorder (record-app-run, with a health check) with "
+                            "condition HEALTHY: no step may run before its run record is open")
+        if container.get("essential") is not False:
+            problems.append(f"container {name} (application image) must not be essential: "
+                            "its recorder completes the run record after it stops")
     return problems

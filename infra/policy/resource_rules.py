@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.policy.iam_rules import Props, as_list
-from infra.policy.layout_rules import layout_problems
+from infra.policy.layout_rules import is_prepare, layout_problems, order_problems
 from tasks.contract import SEALED_SUPERUSER_VARIABLE, secret_inputs
 
 MINIMUM_PRODUCTION_REVIEWERS = 2
@@ -121,6 +121,7 @@ def task_definition_violations(resource_type: str, props: Props) -> list[str]:
     containers = as_list(json.loads(raw) if isinstance(raw, str) else raw)
     production = tagged_production(props) or any(
         is_production(environment) for environment in map(_log_environment, containers))
+    found += order_problems(containers)
     for container in containers:
         found += [f"container {container.get('name')}: {problem}"
                   for problem in _container_problems(container)]
@@ -157,7 +158,7 @@ def _container_problems(container: Mapping[str, Any]) -> list[str]:
     if container.get("readonlyRootFilesystem") is not True:
         problems.append("root filesystem must be read-only")
     user = str(container.get("user") or "")
-    if is_root_user(user) or container.get("privileged"):
+    if (is_root_user(user) and not is_prepare(container)) or container.get("privileged"):
         problems.append(f"must run as a non-root user (user is {user!r})")
     if as_list(container.get("portMappings")):
         problems.append("admin tasks take no connections: remove port mappings")

@@ -5,7 +5,8 @@ It holds the built-in catalog (:mod:`.catalog`), the parameter types (:mod:`.par
 :mod:`.bounded_match`), application-task declarations (:mod:`.app_tasks`,
 :mod:`.argv_templates`), the launch-settings document (:mod:`.settings`,
 :mod:`.task_settings`), the run context the launcher hands the container
-(:mod:`.context`), the result line the container prints and the launcher reads
+(:mod:`.context`), the layout of an application task's ECS task and its recorder
+(:mod:`.run_record`), the result line the container prints and the launcher reads
 (:mod:`.outcome`), and the shared validators and errors (:mod:`.validation`,
 :mod:`.errors`). Standard library only.
 
@@ -29,6 +30,17 @@ from tasks.contract.catalog import (
 )
 from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec
+from tasks.contract.run_record import (
+    HEALTH_CHECK,
+    PREPARE_ARGV,
+    PREPARE_CONTAINER,
+    RECORD_CONTAINER,
+    SCRATCH_PATH,
+    SCRATCH_VOLUME,
+    SHARED_PATH,
+    SHARED_VOLUME,
+    record_argv,
+)
 from tasks.contract.settings import (
     CLUSTER_ARN,
     MAX_REQUIRED_APPROVALS,
@@ -47,13 +59,21 @@ __all__ = [
     "CLUSTER_ARN",
     "CONTAINER_ENTRY_POINT",
     "DEFAULT_ITERATIONS",
+    "HEALTH_CHECK",
     "IMAGE_REFERENCE",
     "MAX_REQUIRED_APPROVALS",
     "PARTITION",
+    "PREPARE_ARGV",
+    "PREPARE_CONTAINER",
+    "RECORD_CONTAINER",
     "REGION",
+    "SCRATCH_PATH",
+    "SCRATCH_VOLUME",
     "SEAL",
     "SEALED_SUPERUSER_VARIABLE",
     "SECURITY_GROUP",
+    "SHARED_PATH",
+    "SHARED_VOLUME",
     "SUBNET",
     "AppTask",
     "Binding",
@@ -71,6 +91,7 @@ __all__ = [
     "get_task",
     "load_settings",
     "parse_app_tasks",
+    "record_argv",
     "secret_inputs",
     "settings_document",
     "task_names",

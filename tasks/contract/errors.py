@@ -38,7 +38,8 @@ class DatabaseFailed(AdminTaskError):
 
 
 class TaskFailedToStart(AdminTaskError):
-    """The ECS task never ran its container (launcher only)."""
+    """The ECS task never ran its container (the launcher; the recorder of an application
+    task when the application container cannot start)."""
 
     exit_code = 1
     outcome = "failed-to-start"

@@ -22,6 +22,7 @@ from tasks.contract.argv_templates import (
 from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
 from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec, parse_parameter
+from tasks.contract.run_record import RECORD_CONTAINER
 
 #: A container image reference: registry/repository, optional tag, optional digest.
 IMAGE_REFERENCE = re.compile(
@@ -80,8 +81,19 @@ class TaskSettings(TaskContract):
     container: str
     log_stream_prefix: str
 
-    def log_stream(self, task_id: str) -> str:
-        return f"{self.log_stream_prefix}/{self.container}/{task_id}"
+    def log_stream(self, task_id: str, container: str | None = None) -> str:
+        return f"{self.log_stream_prefix}/{container or self.container}/{task_id}"
+
+    @property
+    def reporting_container(self) -> str:
+        """The container whose exit code and result line are the run's: an application
+        task's recorder (tasks.contract.run_record), else the task's own container."""
+        return RECORD_CONTAINER if self.image == "app" else self.container
+
+    def log_streams(self, task_id: str) -> tuple[str, ...]:
+        """The streams to follow: the task's container, then its recorder if it has one."""
+        names = dict.fromkeys((self.container, self.reporting_container))
+        return tuple(self.log_stream(task_id, name) for name in names)
 
 
 def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tasks.contract.errors import AdminTaskError
 from tasks.launcher.cancel import Cancellation, cancel_on_signals
 from tasks.launcher.ending import finish
-from tasks.launcher.logtail import LogTail
+from tasks.launcher.logtail import LogTail, LogTails
 from tasks.launcher.output import Printer, workflow_commands_paused
 from tasks.launcher.request import LaunchRequest, stop_reason
 from tasks.launcher.results import STARTED, LauncherFailed, LauncherResult, failure_description
@@ -88,11 +88,16 @@ def _start(request: LaunchRequest, clients: Clients, printer: Printer,
 def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
            cancellation: Cancellation, transcript: Transcript) -> Watch:
     printer = transcript.printer
-    stream = request.task.log_stream(task_arn.rsplit("/", 1)[-1])
-    tail = LogTail(clients.logs, request.settings.log_group, stream, transcript.emit,
-                   on_error=printer.status, page_size=runtime.log_page_size)
+    task_id = task_arn.rsplit("/", 1)[-1]
+    reporting = request.task.log_stream(task_id, request.task.reporting_container)
+    # Only the reporting container's stream can hold the result line: an application's
+    # lines are shown, never taken for it, whatever they say.
+    tail = LogTails([LogTail(clients.logs, request.settings.log_group, stream,
+                             transcript.emit if stream == reporting else printer.container_line,
+                             on_error=printer.status, page_size=runtime.log_page_size)
+                     for stream in request.task.log_streams(task_id)])
     return Watch(ecs=clients.ecs, cluster=request.settings.cluster, task_arn=task_arn,
-                 container=request.task.container, tail=tail, printer=printer,
+                 container=request.task.reporting_container, tail=tail, printer=printer,
                  clock=runtime.clock, cancellation=cancellation,
                  stop_reason=lambda why: stop_reason(why, request.context),
                  stop_command=request.stop_command,

@@ -104,3 +104,17 @@ class LogTail:
             return None
         self._failing = False
         return page
+
+
+class LogTails:
+    """Several streams of one task (an application's and its recorder's), polled in turn."""
+
+    def __init__(self, tails: list[LogTail]) -> None:
+        self._tails = tails
+
+    @property
+    def readable(self) -> bool:
+        return all(tail.readable for tail in self._tails)
+
+    def poll(self) -> int:
+        return sum(tail.poll() for tail in self._tails)

@@ -56,9 +56,10 @@ class LaunchRequest:
     reviewed_in_github: bool = False
     """Whether this is a GitHub run (whose approvals were read), not a terminal's."""
     result_key: str | None = None
-    """Sent to a built-in task, repeated in its result line: only a line with this key
-    and the run id is the task's result (an application task gets none, so no line of
-    its output can pass for one)."""
+    """Sent to the reporting container (a built-in task's, or an application task's
+    recorder; never to the application's), repeated in its result line: only a line with
+    this key and the run id is the task's result, so no line of the application's output
+    can pass for one."""
 
     @property
     def task_name(self) -> str:
@@ -84,8 +85,9 @@ class LaunchRequest:
     def stop_command(self) -> str:
         return stop_command(self.context.run_id, self.settings.environment)
 
-    def overrides(self) -> list[tuple[str, str]]:
-        """The container's environment overrides: every input, as values, never a command."""
+    def overrides(self, *, reporting: bool = True) -> list[tuple[str, str]]:
+        """A container's environment overrides: every input, as values, never a command;
+        the result key only for the reporting container."""
         context = self.context
         environment = [(given.env_var, given.value) for given in self.inputs.parameters]
         environment += [("ADMIN_TASK_ACTOR", context.actor), ("ADMIN_TASK_RUN_ID", context.run_id),
@@ -96,7 +98,7 @@ class LaunchRequest:
             environment.append((APPROVAL_COMMENT_VARIABLE, context.approval_comment))
         if self.preview:
             environment.append(("ADMIN_TASK_PREVIEW", "true"))
-        if self.result_key is not None:
+        if self.result_key is not None and reporting:
             environment.append((RESULT_KEY_VARIABLE, self.result_key))
         return environment
 
@@ -104,6 +106,14 @@ class LaunchRequest:
         """Whether a parsed JSON line is this task's result line, bound to this run."""
         return (self.result_key is not None and line.get("resultKey") == self.result_key
                 and line.get("runId") == self.context.run_id)
+
+    def container_overrides(self) -> list[dict[str, Any]]:
+        """The task's container, then an application task's recorder (the same inputs,
+        which it records, and the result key)."""
+        names = dict.fromkeys((self.task.container, self.task.reporting_container))
+        return [{"name": name, "environment": [
+            {"name": key, "value": value} for key, value in
+            self.overrides(reporting=name == self.task.reporting_container)]} for name in names]
 
     def run_task_request(self, revision: str | None = None) -> dict[str, Any]:
         """The RunTask parameters; the clientToken is a digest of everything else.
@@ -124,11 +134,7 @@ class LaunchRequest:
                 "securityGroups": list(self.settings.security_groups),
                 "assignPublicIp": "ENABLED" if self.settings.assign_public_ip else "DISABLED",
             }},
-            "overrides": {"containerOverrides": [{
-                "name": self.task.container,
-                "environment": [{"name": name, "value": value}
-                                for name, value in self.overrides()],
-            }]},
+            "overrides": {"containerOverrides": self.container_overrides()},
             # admin-tasks:environment is what the launcher role's StopTask is scoped to.
             "tags": [{"key": f"admin-tasks:{key}", "value": _tag_value(value)} for key, value in
                      (("actor", self.context.actor), ("run", self.context.run_id),
@@ -153,8 +159,7 @@ def build_request(inputs: CheckedInputs, settings: LaunchSettings,
     return LaunchRequest(inputs=inputs, settings=settings, task=task,
                          repository=environ.get("GITHUB_REPOSITORY") or "local",
                          reviewed_in_github=environ.get("GITHUB_ACTIONS") == "true",
-                         result_key=result_key(inputs.context.run_id, environ)
-                         if task.image == "tasks" else None)
+                         result_key=result_key(inputs.context.run_id, environ))
 
 
 def result_key(run_id: str, environ: Mapping[str, str]) -> str:

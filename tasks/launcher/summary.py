@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ def render_summary(report: RunReport) -> str:
         lines += ["> **This was a preview: nothing was written.** The result line shows what "
                   "the real run would change and the exit code it would have.", ""]
     lines += ["| | |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += [f"| {name} | {value} |" for name, value in [*rows, *_failed_step(report.result)]]
     lines += ["", "**Result line**", ""]
     if report.result is None:
         lines.append("The task printed no JSON result line.")
@@ -95,6 +96,16 @@ def render_summary(report: RunReport) -> str:
         lines += [f"| {code(key)} | {code(json.dumps(value, sort_keys=True))} |"
                   for key, value in report.result.items()]
     return "\n".join(lines) + "\n\n"
+
+
+def _failed_step(result: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """An application task's failing step, as its recorder named it: index and argv."""
+    step = (result or {}).get("failedStep")
+    if not isinstance(step, dict) or not isinstance(step.get("argv"), list):
+        return []
+    argv = " ".join(shlex.quote(str(part)) for part in step["argv"])
+    return [("Failed step", f"{code(str(step.get('index')))} of {code(str(step.get('total')))}: "
+             f"{code(argv)}")]
 
 
 def review_note(approved_by: tuple[str, ...] | None, comment: str | None,

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tasks.launcher.aws import is_throttling
 from tasks.launcher.cancel import Cancellation
 from tasks.launcher.clock import Clock, duration
-from tasks.launcher.logtail import LogTail
+from tasks.launcher.logtail import LogTail, LogTails
 from tasks.launcher.output import Printer
 from tasks.launcher.schedule import PollSchedule
 from tasks.launcher.state import TaskState
@@ -40,7 +40,7 @@ class Watch:
     cluster: str
     task_arn: str
     container: str
-    tail: LogTail
+    tail: LogTail | LogTails
     printer: Printer
     clock: Clock
     cancellation: Cancellation

@@ -53,7 +53,8 @@ def edit_policy(resource: Registered, field: str, edit: Edit) -> Registered:
 def edit_containers(resource: Registered, edit: Edit) -> Registered:
     broken = copy.deepcopy(resource)
     containers = json.loads(broken.inputs["containerDefinitions"])
-    edit(containers[0])
+    edit(next(c for c in containers if c["name"] not in ("admin_tasks_prepare",
+                                                          "admin_tasks_record")))
     broken.inputs["containerDefinitions"] = json.dumps(containers)
     return broken
 
@@ -71,3 +72,13 @@ def set_path(path: tuple[str | int, ...], value: Any) -> Edit:
             target = target[key]
         target[path[-1]] = value
     return edit
+
+
+def edit_container_list(resource: Registered,
+                        edit: Callable[[list[dict[str, Any]]], object]) -> Registered:
+    """``edit`` gets every container of the definition (the prepare container first)."""
+    broken = copy.deepcopy(resource)
+    containers = json.loads(broken.inputs["containerDefinitions"])
+    edit(containers)
+    broken.inputs["containerDefinitions"] = json.dumps(containers)
+    return broken

@@ -163,6 +163,14 @@ class StackRun:
         return found[0]
 
 
+def main_container(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A task definition's own container: the built-in task's, or the application's (not
+    the prepare container nor an application task's recorder)."""
+    (container,) = [c for c in json.loads(inputs["containerDefinitions"])
+                    if c["name"] not in ("admin_tasks_prepare", "admin_tasks_record")]
+    return dict(container)
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     return stack_file_config(stack, ROOT)
 

@@ -12,7 +12,7 @@ import pulumi
 import pytest
 
 from infra.policy.guardrails import stack_violations, violations
-from tests.infra.harness import Registered, StackRun, run_stack, stack_config
+from tests.infra.harness import Registered, StackRun, main_container, run_stack, stack_config
 
 STRIPE = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:billing/stripe-AbCdEf"
 SENTRY = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:billing/sentry-GhIjKl"
@@ -39,7 +39,7 @@ def run() -> StackRun:
 def _container(run: StackRun, family: str) -> dict[str, Any]:
     (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
                      if d.inputs["family"] == family]
-    (container,) = json.loads(definition.inputs["containerDefinitions"])
+    container = main_container(definition.inputs)
     return dict(container)
 
 

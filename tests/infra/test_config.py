@@ -143,13 +143,17 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
         ("admin-tasks:taskSizes.drop-database", "not enabled")),
     "invalid per-task size": ("prod", _set("taskSizes", {"migrate": {"cpu": 1024, "memory": 512}}),
                               ("admin-tasks:taskSizes.migrate.memory", "2048-8192 MiB")),
-    "database parts with only application tasks and a created secret": (
+    "only application tasks, and no tasks image for their recorders": (
         "staging", lambda config: (config.__setitem__("admin-tasks:tasks", []),
                                    config.pop("admin-tasks:tasksImage")),
-        ("admin-tasks:databaseHost", "databaseSecretArn")),
+        ("admin-tasks:tasksImage is required",)),
+    "only application tasks, and no database host for their recorders": (
+        "staging", lambda config: (config.__setitem__("admin-tasks:tasks", []),
+                                   config.pop("admin-tasks:databaseHost")),
+        ("admin-tasks:databaseHost is required", "every task definition is bound to it")),
     "built-in tasks without the database host they are bound to": (
         "staging", _unset("databaseHost"),
-        ("admin-tasks:databaseHost is required", "built-in tasks are bound to it")),
+        ("admin-tasks:databaseHost is required", "every task definition is bound to it")),
     "superuser tasks without the seal of their secret": (
         "prod", _unset("superuserSecretSeal"),
         ("admin-tasks:superuserSecretSeal is required", "generate the superuser secret")),
@@ -224,8 +228,7 @@ def test_an_application_task_may_size_itself() -> None:
 def test_a_stack_may_deploy_only_application_tasks() -> None:
     config = stack_config("staging")
     config["admin-tasks:tasks"] = []
-    for key in ("tasksImage", "databaseHost", "databaseName", "superuserSecretSeal"):
-        del config[f"admin-tasks:{key}"]
+    del config["admin-tasks:superuserSecretSeal"]
     run = run_stack(config, "staging")
     families = {d.inputs["family"] for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
     assert families == {f"admin-tasks-staging-{name}" for name in config["admin-tasks:appTasks"]}

@@ -18,7 +18,7 @@ from tasks.contract.binding import DEFAULT_ITERATIONS, split_binding
 from tasks.contract.catalog import CONTAINER_ENTRY_POINT, get_task, secret_inputs, task_names
 from tasks.contract.entry_script import SCRUB
 from tasks.contract.settings import parse_settings
-from tests.infra.harness import ROOT, StackRun, run_stack, stack_config
+from tests.infra.harness import ROOT, StackRun, main_container, run_stack, stack_config
 
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -28,7 +28,7 @@ MEDIUM_OR_WORSE = {"MEDIUM", "HIGH", "CRITICAL"}
 def _containers(run: StackRun) -> dict[str, dict[str, Any]]:
     found = {}
     for definition in run.of_type(TASK_DEFINITION):
-        (container,) = json.loads(definition.inputs["containerDefinitions"])
+        container = main_container(definition.inputs)
         found[definition.inputs["family"]] = container
     return found
 

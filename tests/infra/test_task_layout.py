@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from tasks.contract.entry_script import SCRUB
-from tests.infra.breaking import TASK_DEFINITION, Cases, assert_reported, edit_containers
+from tests.infra.breaking import (
+    TASK_DEFINITION,
+    Cases,
+    assert_reported,
+    edit_container_list,
+    edit_containers,
+)
 from tests.infra.harness import Registered, StackRun
 
 Container = dict[str, Any]
@@ -49,6 +55,60 @@ def _entry(change: Callable[[list[str]], list[str]]) -> Callable[[Container], No
     return lambda container: container.__setitem__("entryPoint", change(container["entryPoint"]))
 
 
+def _containers(task: str, edit: Callable[[dict[str, Container]], object],
+                ) -> Callable[[StackRun], Registered]:
+    """``edit`` gets the definition's containers by name (``prepare``, ``record``, ``main``)."""
+    def by_name(containers: list[Container]) -> None:
+        named = {{"admin_tasks_prepare": "prepare", "admin_tasks_record": "record"}.get(
+            c["name"], "main"): c for c in containers}
+        edit(named)
+        containers[:] = [c for c in containers if c in named.values()]
+    return lambda run: edit_container_list(_definition(run, task), by_name)
+
+
+def _drop(name: str) -> Callable[[dict[str, Container]], None]:
+    return lambda named: named.pop(name) and None
+
+
+def _in(name: str, change: Callable[[Container], object]) -> Callable[[dict[str, Container]], None]:
+    return lambda named: change(named[name]) and None
+
+
+def _depends_on(conditions: dict[str, str]) -> Callable[[Container], None]:
+    return lambda container: container.__setitem__("dependsOn", [
+        {"containerName": name, "condition": condition} for name, condition in conditions.items()])
+
+
+ROOT, HEALTHY = "must run as a non-root user", "with condition HEALTHY"
+PREPARE = "admin_tasks_prepare"
+LAYOUT: Cases = {
+    "prepare: a capability kept": (5, ROOT, _containers("seed-admin", _in(
+        "prepare", lambda c: c.__setitem__("linuxParameters", {"capabilities": {"drop": []}})))),
+    "prepare: a capability added": (5, ROOT, _containers("seed-admin", _in(
+        "prepare", lambda c: c["linuxParameters"]["capabilities"].__setitem__(
+            "add", ["SYS_PTRACE"])))),
+    "prepare: a secret given to root": (5, ROOT, _containers("migrate", _in(
+        "prepare", lambda c: c.__setitem__("secrets", [{"name": "X", "valueFrom": "arn:x"}])))),
+    "prepare: another argv as root": (5, ROOT, _containers("seed-admin", _in(
+        "prepare", _entry(lambda argv: ["/bin/chmod", "1777", "/"])))),
+    "prepare: essential": (5, ROOT, _containers("seed-admin", _in(
+        "prepare", lambda c: c.__setitem__("essential", True)))),
+    "prepare: missing": (5, "exactly one prepare container", _containers(
+        "seed-admin", _drop("prepare"))),
+    "tasks image: started before the volumes are prepared": (
+        5, f"must depend on {PREPARE} with SUCCESS", _containers(
+            "seed-admin", _in("main", lambda c: c.pop("dependsOn")))),
+    "app image: started before its row is open": (5, HEALTHY, _containers("migrate", _in(
+        "main", _depends_on({PREPARE: "SUCCESS", "admin_tasks_record": "START"})))),
+    "app image: no recorder at all": (5, HEALTHY, _containers("migrate", _drop("record"))),
+    "app image: a recorder that is not essential": (5, HEALTHY, _containers("migrate", _in(
+        "record", lambda c: c.__setitem__("essential", False)))),
+    "app image: a recorder without its health check": (5, HEALTHY, _containers(
+        "migrate", _in("record", lambda c: c.pop("healthCheck")))),
+    "app image: essential, so its stop ends the task before the row is completed": (
+        5, "must not be essential", _containers("migrate", _in(
+            "main", lambda c: c.__setitem__("essential", True)))),
+}
 WHOLE_ARGV, OVERRIDABLE = "must be the whole argv", "command must be empty"
 SCRIPT = len(SCRUB) + 2  # the script's index in an application task's entry point
 LOADS = "changes what the interpreter or the dynamic loader loads"
@@ -104,3 +164,8 @@ def test_the_program_builds_both_forms(stack_run: StackRun) -> None:
     assert '"python", "-I"' in tasks.inputs["containerDefinitions"], tasks.urn
     assert '"/bin/sh", "-c", "set +a +e +f +m +u +v +x\\nunset -f' in app.inputs[
         "containerDefinitions"], app.urn
+
+
+@pytest.mark.parametrize("case", sorted(LAYOUT))
+def test_a_broken_container_order_is_reported(stack_run: StackRun, case: str) -> None:
+    assert_reported(LAYOUT, stack_run, case)

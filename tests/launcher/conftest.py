@@ -3,6 +3,7 @@ and a way to run ``python -m tasks`` in-process and read exactly what it printed
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -26,6 +27,7 @@ from tasks import cli
 from tasks.contract.app_tasks import parse_app_tasks
 from tasks.contract.catalog import CATALOG, task_names
 from tasks.contract.outcome import bound_to_run
+from tasks.contract.run_record import PREPARE_CONTAINER, RECORD_CONTAINER
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
 from tasks.launcher.results import OUTCOMES
@@ -101,7 +103,24 @@ class World:
         return ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
 
     def tasks(self) -> list[Any]:
-        return [task for tasks in self.backend.tasks.values() for task in tasks.values()]
+        found = [task for tasks in self.backend.tasks.values() for task in tasks.values()]
+        for task in found:
+            self._every_container(task)
+        return found
+
+    def _every_container(self, task: Any) -> None:
+        """moto models only a definition's first container: give the task one per
+        container definition, as ECS does."""
+        definitions = self.backend.describe_task_definition(
+            task.task_definition_arn).container_definitions
+        if [c.name for c in task.containers] == [d["name"] for d in definitions]:
+            return
+        first = task.containers[0]
+        task.containers = []
+        for definition in definitions:
+            container = copy.copy(first)
+            container.name, container.image = definition["name"], definition["image"]
+            task.containers.append(container)
 
     def task(self) -> Any:
         (only,) = self.tasks()
@@ -117,26 +136,42 @@ class World:
         task.last_status = "STOPPED"
         task.desired_status = "STOPPED"
         task.stop_code, task.stopped_reason = stop_code, reason
-        task.containers[0].exitCode = exit_code
-        task.containers[0].reason = container_reason
+        for container in task.containers:  # an application's recorder passes its code on
+            if container.name != PREPARE_CONTAINER:
+                container.exitCode = exit_code
+                container.reason = container_reason
 
-    def log_stream(self) -> str:
+    def reporting(self) -> Any:
+        """The container whose lines and exit code are the run's (an application task's
+        recorder, else the task's own)."""
+        containers = {c.name: c for c in self.task().containers}
+        return containers.get(RECORD_CONTAINER) or next(
+            c for name, c in containers.items() if name != PREPARE_CONTAINER)
+
+    def log_stream(self, container: str | None = None) -> str:
         task = self.task()
-        return f"admin-tasks/{task.containers[0].name}/{task.id}"
+        return f"admin-tasks/{container or self.reporting().name}/{task.id}"
+
+    def overrides_of(self, container: str | None = None) -> dict[str, str]:
+        """The environment overrides RunTask gave ``container`` (default: the reporting one)."""
+        name = container or self.reporting().name
+        (override,) = [o for o in self.task().overrides.get("containerOverrides", [])
+                       if o["name"] == name]
+        return {item["name"]: item["value"] for item in override.get("environment", [])}
 
     def bound(self, line: str) -> str:
         """``line`` as the task package writes it (tasks.contract.outcome.bound_to_run): a
         result line carries the run id and result key the launcher sent this task."""
         parsed = result_line_from(line)
-        (override,) = self.task().overrides.get("containerOverrides", [])
-        environ = {item["name"]: item["value"] for item in override.get("environment", [])}
-        return line if parsed is None else json.dumps(bound_to_run(parsed, environ))
+        return line if parsed is None else json.dumps(bound_to_run(parsed, self.overrides_of()))
 
-    def write_logs(self, lines: list[str], *, bind: bool = True) -> None:
-        """Write ``lines`` to the task's stream; ``bind``: its result lines bound to the run
-        (as the task package writes them; a line that is not bound is not taken)."""
+    def write_logs(self, lines: list[str], *, bind: bool = True,
+                   container: str | None = None) -> None:
+        """Write ``lines`` to a container's stream (default: the reporting container's);
+        ``bind``: its result lines bound to the run (as the task package writes them; a
+        line that is not bound is not taken)."""
         lines = [self.bound(line) for line in lines] if bind else lines
-        stream = self.log_stream()
+        stream = self.log_stream(container)
         existing = self.logs.describe_log_streams(logGroupName=LOG_GROUP,
                                                   logStreamNamePrefix=stream)["logStreams"]
         if not existing:
@@ -154,6 +189,8 @@ class World:
         for client in (clients.ecs, clients.logs):
             client.meta.events.register(
                 "before-call", lambda model, **_: self.calls.append(model.name))
+        # Every container of a task exists from its start, as in ECS (not only moto's first).
+        clients.ecs.meta.events.register("after-call.ecs.RunTask", lambda **_: self.tasks())
         self.clients_made.append(clients)
         return clients
 
@@ -187,6 +224,15 @@ def deployed_tasks() -> list[TaskSpec]:
             *map(TaskSpec.application, parse_app_tasks(declared, task_names()))]
 
 
+def _containers(task: TaskSpec, image: str, tasks_image: str) -> list[dict[str, Any]]:
+    """The containers of the task's definition, by name and image, in the program's order
+    (infra/containers.py: task_containers)."""
+    names = [(PREPARE_CONTAINER, tasks_image)]
+    names += [(RECORD_CONTAINER, tasks_image)] if task.image == "app" else []
+    return [{"name": name, "image": ref, "essential": name != PREPARE_CONTAINER,
+             "memory": 512} for name, ref in [*names, (task.name, image)]]
+
+
 def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     """Cluster, one task definition per deployed task, the log group: the settings, built
     as the stack builds them."""
@@ -200,8 +246,7 @@ def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
         ecs.register_task_definition(
             family=tasks[task.name]["taskDefinition"], networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": task.name, "image": image,
-                                   "essential": True, "memory": 512}])
+            containerDefinitions=_containers(task, image, config["admin-tasks:tasksImage"]))
     SESSION.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
     return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,
             **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "requireApproval": True,

@@ -88,14 +88,20 @@ def test_without_the_task_packages_line_there_is_no_result(
 
 def test_an_application_task_prints_no_result_line_that_counts(
         launch: Launcher, world: World) -> None:
-    """The launcher sends an application task no result key: no line it prints is taken."""
-    launch.clock.at(1, lambda: world.write_logs([json.dumps(FORGED)], bind=False))
+    """The launcher sends the result key to the recorder only: no line the application
+    prints is taken, even one with the recorder's key, from the application's stream."""
+    def forge() -> None:
+        key = world.overrides_of()["ADMIN_TASK_RESULT_KEY"]
+        forged = {**FORGED, "runId": "4242-1", "resultKey": key}
+        world.write_logs([json.dumps(FORGED), json.dumps(forged)], bind=False,
+                         container="clearsessions")
+    launch.clock.at(1, forge)
     launch.clock.at(2, lambda: world.stop(exit_code=0))
 
     run = launch("run", "clearsessions", "--environment", "staging",
                  "--reason", "monthly maintenance")
 
     assert run.exit_code == 0, run.stderr
-    (override,) = world.task().overrides["containerOverrides"]
-    assert "ADMIN_TASK_RESULT_KEY" not in {item["name"] for item in override["environment"]}
+    assert "ADMIN_TASK_RESULT_KEY" not in world.overrides_of("clearsessions")
+    assert "ADMIN_TASK_RESULT_KEY" in world.overrides_of()
     assert run.result.get("result") is None

@@ -117,3 +117,21 @@ def test_a_real_run_never_says_preview(launch: Launcher, world: World, tmp_path:
     launch(*SEED, GITHUB_STEP_SUMMARY=str(summary))
 
     assert "preview" not in summary.read_text(encoding="utf-8").lower()
+
+
+def test_an_application_tasks_failing_step_is_named_in_the_summary(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    """The recorder's result line names the failing step; the summary shows it quoted."""
+    summary = tmp_path / "summary.md"
+    recorded = {"ok": False, "outcome": "failed", "wasNew": True, "exitCode": 3,
+                "failedStep": {"index": 2, "total": 2,
+                               "argv": ["python", "manage.py", "migrate_schemas", "--tenant"]}}
+    launch.clock.at(1, lambda: world.write_logs([json.dumps(recorded)]))
+    launch.clock.at(2, lambda: world.stop(exit_code=3))
+
+    run = launch("run", "migrate", "--environment", "staging", "--reason", "release",
+                 GITHUB_STEP_SUMMARY=str(summary))
+
+    assert run.exit_code == 3
+    assert ("| Failed step | `2` of `2`: `python manage.py migrate_schemas --tenant` |"
+            in summary.read_text(encoding="utf-8").splitlines())
