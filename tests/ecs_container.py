@@ -23,22 +23,23 @@ def _mount(*args: str) -> None:
 def main() -> None:
     with open(sys.argv[1]) as file:
         spec = json.load(file)
-    # This interpreter stands for the image's: where it lives under a home directory that
-    # only root may enter (/root is 0700), its tree is bound into a traversable /root.
+    # This interpreter, its virtualenv and this checkout stand for the image's contents.
+    # Where they live under /root (0700: no uid but root may enter) or under /tmp (which the
+    # scratch volume covers), each tree is bound aside first and back once the volumes are
+    # mounted (its mount point then exists, empty, in the tmpfs or in the volume).
     for index, path in enumerate(spec["expose"]):
-        staging = f"{spec['staging']}/{index}"
-        os.makedirs(staging, exist_ok=True)
-        _mount("--bind", path, staging)
-    if spec["expose"]:
+        os.makedirs(f"{spec['staging']}/{index}", exist_ok=True)
+        _mount("--bind", path, f"{spec['staging']}/{index}")
+    if any(path.startswith("/root/") for path in spec["expose"]):
         _mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/root")
-    for index, path in enumerate(spec["expose"]):
-        os.makedirs(path, exist_ok=True)
-        _mount("--bind", f"{spec['staging']}/{index}", path)
     if any(target.startswith("/run/") for _, target in spec["mounts"]):
         _mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run")
     for source, target in spec["mounts"]:
         os.makedirs(target, exist_ok=True)
         _mount("--bind", source, target)
+    for index, path in enumerate(spec["expose"]):
+        os.makedirs(path, exist_ok=True)
+        _mount("--bind", f"{spec['staging']}/{index}", path)
     for path in spec["host_paths"]:
         _mount("--bind", path, path)
     if spec["shell"]:

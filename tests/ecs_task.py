@@ -48,7 +48,11 @@ from tests.ecs_emulation import container_environment
 
 HELPER = Path(__file__).with_name("ecs_container.py")
 TASK_ARN = "arn:aws:ecs:eu-west-1:111111111111:task/app-staging/0123456789abcdef0123456789abcdef"
-INTERPRETER = os.path.realpath(sys.base_prefix)
+# What stands for the images' contents: the interpreter, the virtualenv, this checkout;
+# bound into each container where a home directory or /tmp would hide it.
+EXPOSED = [path for path in dict.fromkeys(os.path.realpath(p) for p in (
+    sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[1]))
+    if path.startswith(("/root/", "/tmp/"))]
 CAN_RUN = os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
@@ -161,7 +165,7 @@ class EmulatedTask:
         spec = {"mounts": [[str(self.volume(m["sourceVolume"])), m["containerPath"]]
                            for m in definition.get("mountPoints", [])],
                 "host_paths": self.host_paths, "shell": self.shell,
-                "expose": [INTERPRETER] if INTERPRETER.startswith("/root/") else [],
+                "expose": EXPOSED,
                 "staging": str(self.root / "staging"),
                 "readonly_root": bool(definition.get("readonlyRootFilesystem")),
                 "uid": int(uid), "gid": int(gid or uid),
