@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tasks.contract.context import RunContext
 from tasks.contract.parameters import app_parameter_env
+from tasks.jobs.database import make_engine, resolve_target
+from tasks.jobs.run_records import RunRow, open_run
 from tests.ecs_task import CAN_RUN, EmulatedTask
 from tests.infra.harness import run_stack, stack_config
 
@@ -43,8 +47,7 @@ if args[0] == "wait":
     open("/tmp/waiting", "w").close()
     time.sleep(60)
 """
-RUN_ID = "4242-1"
-CONTEXT = {"ADMIN_TASK_ACTOR": "alice", "ADMIN_TASK_RUN_ID": RUN_ID,
+CONTEXT = {"ADMIN_TASK_ACTOR": "alice",
            "ADMIN_TASK_REASON": "release 2026.12", "ADMIN_TASK_APPROVED_BY": "bob-dba,carol"}
 ANY_TEXT = {"type": "string", "description": "any text", "pattern": "(?s).+"}
 
@@ -97,25 +100,34 @@ POSTGRES = os.environ.get("ADMIN_TASKS_TEST_POSTGRES_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
 
 
+#: Each test's run id: the tests share one admin_task_runs table (and may run at once).
+RUN = {"id": ""}
+
+
+@pytest.fixture(autouse=True)
+def run_id() -> str:
+    RUN["id"] = f"{uuid.uuid4().int % 10**9}-1"
+    return RUN["id"]
+
+
 @pytest.fixture
 def database() -> Iterator[Any]:
     engine = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS admin_task_runs"))
     yield engine
     engine.dispose()
 
 
 def _overrides(url: str = POSTGRES, **values: str) -> dict[str, dict[str, str]]:
     parameters = {app_parameter_env(name): value for name, value in values.items()}
-    inputs = {**CONTEXT, **parameters}
+    inputs = {**CONTEXT, "ADMIN_TASK_RUN_ID": RUN["id"], **parameters}
     return {"release": inputs, "admin_tasks_record": {**inputs, "ADMIN_TASK_RESULT_KEY": "k1",
                                                       "DATABASE_URL": url}}
 
 
 def _row(engine: Any) -> dict[str, Any]:
     with engine.connect() as connection:
-        (row,) = connection.execute(text("SELECT * FROM admin_task_runs")).mappings()
+        (row,) = connection.execute(text("SELECT * FROM admin_task_runs WHERE run_id = :id"),
+                                    {"id": RUN["id"]}).mappings()
     return dict(row)
 
 
@@ -156,7 +168,7 @@ def test_the_second_step_fails_and_the_record_names_it(
         assert row["image"].startswith("111111111111.dkr.ecr") and "@sha256:" in row["image"]
         result = _result(task)
         assert result["failedStep"] == failed and result["resultKey"] == "k1"
-        assert result["runId"] == RUN_ID and result["exitCode"] == 3
+        assert result["runId"] == RUN["id"] and result["exitCode"] == 3
     finally:
         task.cleanup()
 
@@ -211,11 +223,11 @@ def test_a_row_that_cannot_be_opened_runs_no_step(
         containers: list[dict[str, Any]], database: Any) -> None:
     """The run id is the table's key: a second task for the same run opens no row, is never
     healthy, and its application container is never started."""
-    with database.begin() as connection:
-        connection.execute(text("CREATE TABLE admin_task_runs (run_id VARCHAR(128) PRIMARY KEY, "
-                                "task TEXT)"))
-        connection.execute(text("INSERT INTO admin_task_runs VALUES (:id, 'other')"),
-                           {"id": RUN_ID})
+    target = resolve_target({"DATABASE_URL": POSTGRES})
+    open_run(make_engine(target), target, RunRow(
+        task="release", environment="staging", image="app@sha256:" + "0" * 64, preview=False,
+        context=RunContext(actor="mallory", run_id=RUN["id"], reason="first"),
+        steps=[["true"]], ecs_task=None))
     task = EmulatedTask(containers, overrides=_overrides(schema="a", second="ok", code="0"))
     try:
         task.run()
@@ -242,8 +254,10 @@ def test_without_the_prepare_container_nothing_is_writable_and_no_step_runs(
         assert task.by_name("admin_tasks_record").exit_code == 1
         assert task.by_name("release").never_started
         with database.connect() as connection:
-            assert connection.execute(text(
-                "SELECT to_regclass('admin_task_runs')")).scalar() is None
+            if connection.execute(text("SELECT to_regclass('admin_task_runs')")).scalar():
+                assert connection.execute(text(
+                    "SELECT count(*) FROM admin_task_runs WHERE run_id = :id"),
+                    {"id": RUN["id"]}).scalar() == 0
     finally:
         task.cleanup()
 

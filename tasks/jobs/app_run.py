@@ -23,6 +23,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sqlalchemy import Engine
+
 from tasks.contract.catalog import TASK_NAME
 from tasks.contract.context import RunContext, context_from_environment
 from tasks.contract.errors import InvalidInput, TaskFailedToStart
@@ -31,11 +33,11 @@ from tasks.contract.run_record import OPENED_MARKER, RECORD_COMMAND
 from tasks.contract.task_settings import TaskSettings, parse_task
 from tasks.contract.validation import validate_environment_name
 from tasks.jobs.app_container import read_progress, task_arn, wait_for_exit
-from tasks.jobs.database import make_engine, resolve_target
+from tasks.jobs.database import DatabaseTarget, make_engine, resolve_target
+from tasks.jobs.inputs import PREVIEW_VARIABLE, preview_mode
 from tasks.jobs.run_records import TABLE, RunRow, complete_run, open_run
 
 log = logging.getLogger("admin-tasks")
-PREVIEW_VARIABLE = "ADMIN_TASK_PREVIEW"
 MAX_DECLARATION = 256 * 1024
 
 
@@ -67,13 +69,12 @@ def parse_declaration(raw: str) -> Declaration:
 
 
 def _preview(environ: Mapping[str, str], settings: TaskSettings) -> bool:
-    """ADMIN_TASK_PREVIEW as the entry script reads it: true, false or unset."""
-    value = environ.get(PREVIEW_VARIABLE, "")
-    if value not in ("", "true", "false"):
-        raise InvalidInput(f"{PREVIEW_VARIABLE} must be true or false")
-    if value == "true" and not settings.preview_steps:
+    """ADMIN_TASK_PREVIEW as every command (and the entry script) reads it; a preview only
+    for a task that declares previewSteps."""
+    preview = preview_mode(False, environ)
+    if preview and not settings.preview_steps:
         raise InvalidInput(f"{PREVIEW_VARIABLE} is true, and this task declares no previewSteps")
-    return value == "true"
+    return preview
 
 
 def _values(settings: TaskSettings, environ: Mapping[str, str]) -> dict[str, str]:
@@ -143,7 +144,7 @@ def record_app_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Comm
                       stopped=stop.event.is_set(), preview=preview)
 
 
-def _completed(engine: Any, target: Any, declaration: Declaration, context: RunContext,
+def _completed(engine: Engine, target: DatabaseTarget, declaration: Declaration, context: RunContext,
                steps: list[list[str]], code: int | None, *, stopped: bool,
                preview: bool) -> CommandResult:
     progress = read_progress(Path(OPENED_MARKER).parent / "steps")
