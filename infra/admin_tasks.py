@@ -75,6 +75,8 @@ class AdminTasksArgs:
     container_user: str | None = None
     superuser_secret_seal: str | None = None
     app_secrets: Mapping[str, Mapping[str, str]] | None = None
+    tenants: Mapping[str, Any] | None = None
+    max_parallel_tasks: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     """More tags on every AWS resource (not a config key); the component's own tags
     (`project`, `environment`, `admin-tasks:*`), which the policy pack reads, win."""

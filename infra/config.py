@@ -29,8 +29,15 @@ from infra.task_specs import (
     parse_app_task_config,
     parse_builtin_tasks,
     parse_task_sizes,
+    parse_tenant_config,
 )
-from tasks.contract import SEAL, CatalogEntry, InvalidInput, validate_environment_name
+from tasks.contract import (
+    SEAL,
+    CatalogEntry,
+    InvalidInput,
+    TenantSource,
+    validate_environment_name,
+)
 
 KNOWN_KEYS = {
     "environment", "githubOwner", "githubRepository", "githubOwnerId", "githubRepositoryId",
@@ -39,7 +46,7 @@ KNOWN_KEYS = {
     "tasks", "requireApproval", "requiredApprovals", "logRetentionDays", "databaseSecretArn",
     "databaseHost", "databasePort", "databaseName", "databaseAuth", "secretsKmsKeyArn",
     "secretRecoveryWindowDays", "taskCpu", "taskMemory", "taskSizes", "containerUser",
-    "production", "superuserSecretSeal", "appSecrets",
+    "production", "superuserSecretSeal", "appSecrets", "tenants", "maxParallelTasks",
 }
 
 __all__ = ["KNOWN_KEYS", "ConfigError", "StackConfig", "parse_config", "reject_unknown_keys"]
@@ -81,6 +88,8 @@ class StackConfig:
     """Non-root `uid[:gid]` the containers run as."""
     app_secrets: Mapping[str, AppSecret] = field(default_factory=dict)
     """`appSecrets`: variable name → the application secret it is filled from."""
+    tenants: TenantSource | None = None
+    """`tenants` and `maxParallelTasks`: where a tenant task's tenants are listed."""
     superuser_seal: str | None = None
     """`sha256:<hex>` of the superuser secret's `seal` key, bound in the entry point of the
     built-in tasks that read that secret (tasks.jobs.sealed_secret)."""
@@ -182,6 +191,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
         github=github, network=network,
         database=parse_database(reader, network),
         tasks=(*map(TaskSpec.built_in, built_in), *map(TaskSpec.application, app_tasks)),
+        tenants=parse_tenant_config(reader, app_tasks),
         require_approval=_require_approval(reader, production),
         tasks_image=_image(reader, "tasksImage", production),
         app_image=_image(reader, "appImage", pinned=True) if app_tasks else None,

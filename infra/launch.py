@@ -7,13 +7,17 @@ from typing import Any
 from infra.config import StackConfig
 from infra.naming import LOG_STREAM_PREFIX, log_group_name, task_family
 from infra.task_specs import TaskSpec
-from tasks.contract import settings_document
+from tasks.contract import TenantSource, settings_document
 
 
-def task_entry(environment: str, task: TaskSpec, image_ref: str) -> dict[str, Any]:
+def task_entry(environment: str, task: TaskSpec, image_ref: str,
+               tenants: TenantSource | None = None) -> dict[str, Any]:
     """`tasks.<name>` of the settings: where the task's definition is, what it may be
-    asked, and the image it runs (the launcher checks the task definition runs it)."""
-    return {"taskDefinition": task_family(environment, task.name), "container": task.name,
+    asked, and the image it runs (the launcher checks the task definition runs it); a
+    tenant task's also where its tenants are."""
+    tenant_part = {"tenantSteps": [list(step) for step in task.tenant_steps],
+                   "tenants": tenants.to_document()} if task.tenant_steps and tenants else {}
+    return {**tenant_part, "taskDefinition": task_family(environment, task.name), "container": task.name,
             "logStreamPrefix": LOG_STREAM_PREFIX, "timeoutSeconds": task.timeout_seconds,
             "description": task.description, "image": task.image, "imageRef": image_ref,
             "steps": [list(step) for step in task.steps],
@@ -32,6 +36,6 @@ def launch_settings(config: StackConfig) -> dict[str, Any]:
         log_group=log_group_name(config.environment), require_approval=config.require_approval,
         required_approvals=config.github.required_approvals,
         tasks={task.name: task_entry(config.environment, task, str(
-            config.tasks_image if task.image == "tasks" else config.app_image))
+            config.tasks_image if task.image == "tasks" else config.app_image), config.tenants)
             for task in config.tasks},
     )

@@ -156,7 +156,7 @@ def _container_spec(config: StackConfig, task: TaskSpec) -> ContainerSpec:
         app_secrets=config.app_secrets, tasks_image=config.tasks_image,
         environment=config.environment,
         record_declaration=None if task.image == "tasks" else task_entry(
-            config.environment, task, image))
+            config.environment, task, image, config.tenants))
 
 
 def _task_definitions_arn(config: StackConfig) -> str:

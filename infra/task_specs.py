@@ -20,9 +20,11 @@ from tasks.contract import (
     InvalidInput,
     ParameterSpec,
     SecretName,
+    TenantSource,
     entry_point,
     get_task,
     parse_app_tasks,
+    parse_tenant_source,
     task_names,
 )
 
@@ -54,6 +56,8 @@ class TaskSpec:
     working_directory: str | None = None
     app_secrets: tuple[str, ...] = ()
     """Names of the stack's `appSecrets` it receives."""
+    tenant_steps: tuple[tuple[str, ...], ...] = ()
+    """Run once per tenant, `{tenant}` holding its schema (`admin-tasks:tenants`)."""
 
     @classmethod
     def built_in(cls, entry: CatalogEntry) -> TaskSpec:
@@ -68,7 +72,7 @@ class TaskSpec:
                    parameters=task.parameters, secrets=task.secrets,
                    timeout_seconds=task.timeout_seconds, preview_steps=task.preview_steps,
                    environment=task.environment, working_directory=task.working_directory,
-                   app_secrets=task.app_secrets)
+                   app_secrets=task.app_secrets, tenant_steps=task.tenant_steps)
 
 
 def secrets_read(task: TaskSpec) -> tuple[SecretName, ...]:
@@ -142,3 +146,26 @@ def parse_task_sizes(reader: ConfigReader, built_in: tuple[CatalogEntry, ...],
                                  f"appTasks.{task.name}.memory")
         sizes[task.name] = (task_cpu, task_memory)
     return sizes
+
+
+def parse_tenant_config(reader: ConfigReader, app_tasks: tuple[AppTask, ...]) -> TenantSource | None:
+    """`tenants` (where the tenants are) and `maxParallelTasks` (1-16, default 1); a task
+    that declares `tenantSteps` needs `tenants`."""
+    most = reader.integer("maxParallelTasks", 1, 16, "allow 1 to 16 ECS tasks per run",
+                          default=1)
+    raw = reader.mapping("tenants", 'e.g. {"table": "customers_client", "schemaColumn": '
+                         '"schema_name", "exclude": ["public"]}')
+    if not raw:
+        for task in app_tasks:
+            if task.tenant_steps:
+                raise config_error(f"appTasks.{task.name}.tenantSteps", "needs to know where "
+                                   "the tenants are, and admin-tasks:tenants is not set",
+                                   'set tenants, e.g. {"table": "customers_client", '
+                                   '"schemaColumn": "schema_name"}')
+        return None
+    try:
+        return parse_tenant_source({**raw, "maxParallelTasks": most})
+    except InvalidInput as error:
+        raise config_error("tenants", str(error).removeprefix("admin-tasks:tenants"),
+                           'e.g. {"table": "customers_client", "schemaColumn": "schema_name"}'
+                           ) from None

@@ -26,7 +26,7 @@ from tasks.contract.parameters import app_parameter_env
 from tasks.jobs.database import make_engine, resolve_target
 from tasks.jobs.run_records import RunRow, open_run
 from tests.ecs_task import CAN_RUN, EmulatedTask
-from tests.infra.harness import run_stack, stack_config
+from tests.infra.harness import local_containers
 
 pytestmark = pytest.mark.skipif(not CAN_RUN, reason="the ECS emulation needs root and unshare")
 SHELLS = {"dash": "/usr/bin/dash", "bash": "/bin/bash", "busybox": "/bin/busybox"}  # .ci/run installs them
@@ -77,23 +77,9 @@ def _declaration(step: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def containers(program: Path) -> list[dict[str, Any]]:
-    """The stack's containers of the task. The recorder's database binding is taken out of
-    its entry point: the local servers have no TLS and trust the client, which a binding
-    refuses by design (tests/test_database_binding.py shows it holding); DATABASE_URL
-    stands for the injected secret."""
-    config = stack_config("staging") | {"admin-tasks:databaseHost": "127.0.0.1",
-                                        "admin-tasks:databasePort": 5432,
-                                        "admin-tasks:databaseName": "test"}
-    config["admin-tasks:appTasks"] = _declaration(program)
-    run = run_stack(config, "staging")
-    (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
-                     if d.inputs["family"] == "admin-tasks-staging-release"]
-    found = json.loads(definition.inputs["containerDefinitions"])
-    for container in found:
-        container["entryPoint"] = [part for part in container["entryPoint"]
-                                   if not part.startswith(("--database-", "--pbkdf2-"))]
-        container["secrets"] = []
-    return found
+    """The stack's containers of the task (tests/infra/harness.py: local_containers)."""
+    return local_containers({"admin-tasks:appTasks": _declaration(program)},
+                            "admin-tasks-staging-release")
 
 
 POSTGRES = os.environ.get("ADMIN_TASKS_TEST_POSTGRES_URL",

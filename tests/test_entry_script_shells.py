@@ -469,7 +469,7 @@ def _without(text: str, replacement: str = "") -> Callable[[str], str]:
 
 # guard → (how the script is without it, the scenario above that must then fail)
 GUARDS: dict[str, tuple[Callable[[str], str], Callable[[Box], None]]] = {
-    "unset -f": (_without("unset -f command printf kill wait\n"),
+    "unset -f": (_without("unset -f command printf kill read wait\n"),
                  test_exported_functions_and_startup_files_change_nothing),
     "command": (_without('command "$@" &', '"$@" &'),
                 test_exported_functions_and_startup_files_change_nothing),

@@ -23,7 +23,7 @@ TASKS_ENTRY_POINT = ["python", "-I", "-m", "tasks.container"]
 APP_SHELL = ["/usr/bin/env", "-u", "SHELLOPTS", "-u", "BASHOPTS", "-u", "PS4", "-u", "BASH_ENV",
              "-u", "ENV", "/bin/sh", "-c"]
 APP_ARGV0 = "admin-tasks"
-APP_SCRIPT_START = "set +a +e +f +m +u +v +x\nunset -f command printf kill wait\n"
+APP_SCRIPT_START = "set +a +e +f +m +u +v +x\nunset -f command printf kill read wait\n"
 # Every task definition's first container (tasks/contract/run_record.py): uid 0 with every
 # capability dropped, so it may chmod the volumes Fargate creates root-owned, and nothing else.
 PREPARE_ENTRY_POINT = ["/bin/chmod", "1777", "/tmp", "/run/admin-tasks"]  # noqa: S108 -- the task-local volume

@@ -53,6 +53,7 @@ from tasks.contract.settings import (
     settings_document,
 )
 from tasks.contract.task_settings import IMAGE_REFERENCE
+from tasks.contract.tenants import TenantSource, parse_tenant_source
 from tasks.contract.validation import validate_environment_name
 
 __all__ = [
@@ -85,12 +86,14 @@ __all__ = [
     "SecretInput",
     "SecretName",
     "SettingError",
+    "TenantSource",
     "approval_environments",
     "check_variable_name",
     "entry_point",
     "get_task",
     "load_settings",
     "parse_app_tasks",
+    "parse_tenant_source",
     "record_argv",
     "secret_inputs",
     "settings_document",

@@ -38,6 +38,7 @@ from tasks.contract.catalog import (
 )
 from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec, app_parameter_env, parse_parameter
+from tasks.contract.tenants import TENANT, TENANT_PLACEHOLDER
 
 SECRET_NAMES: tuple[SecretName, ...] = tuple(SECRET_INPUTS)
 # Names a POSIX shell (or bash, when /bin/sh is bash) runs as builtins or keywords
@@ -53,7 +54,8 @@ SHELL_BUILTINS = frozenset({
     "unset", "until", "wait", "while", "{", "}", "!",
 })
 _FIELDS = {"description", "command", "steps", "previewSteps", "parameters", "secrets",
-           "appSecrets", "environment", "workingDirectory", "timeoutSeconds", "cpu", "memory"}
+           "appSecrets", "environment", "workingDirectory", "timeoutSeconds", "cpu", "memory",
+           "tenantSteps"}
 
 
 class DeclarationError(InvalidInput):
@@ -83,12 +85,15 @@ class AppTask:
     working_directory: str | None = None
     app_secrets: tuple[str, ...] = ()
     """Names of the stack's ``appSecrets`` it receives (each its own variable)."""
+    tenant_steps: tuple[tuple[str, ...], ...] = ()
+    """Run once per tenant after ``steps``, ``{tenant}`` holding its schema name."""
 
 
 def entry_point(task: AppTask) -> list[str]:
     """The task definition's whole argv (ECS cannot override an entry point)."""
     return entry_point_argv(container_script(task.steps, task.parameters,
-                                             preview_steps=task.preview_steps))
+                                             preview_steps=task.preview_steps,
+                                             tenant_steps=task.tenant_steps))
 
 
 def parse_app_tasks(raw: object, builtin: Sequence[str],
@@ -121,7 +126,9 @@ def parse_app_task(name: str, raw: object, builtin: Sequence[str],
     steps = _steps(name, raw)
     preview = () if raw.get("previewSteps") is None else \
         _argv_lists(name, "previewSteps", raw["previewSteps"])
-    _check_placeholders(name, steps + preview, parameters)
+    tenant_steps = () if raw.get("tenantSteps") is None else \
+        _argv_lists(name, "tenantSteps", raw["tenantSteps"])
+    _check_placeholders(name, steps + preview, parameters, tenant_steps)
     try:
         environment = parse_environment(raw.get("environment"))
         directory = parse_working_directory(raw.get("workingDirectory"))
@@ -134,7 +141,8 @@ def parse_app_task(name: str, raw: object, builtin: Sequence[str],
                        "timeoutSeconds", DEFAULT_TIMEOUT_SECONDS), 60, MAX_TIMEOUT_SECONDS),
                    cpu=_optional_size(name, "cpu", raw), memory=_optional_size(name, "memory", raw),
                    preview_steps=preview, environment=environment,
-                   working_directory=directory, app_secrets=secret_names)
+                   working_directory=directory, app_secrets=secret_names,
+                   tenant_steps=tenant_steps)
 
 
 def _one_line(name: str, raw: object) -> str:
@@ -150,6 +158,10 @@ def _parameters(name: str, raw: object) -> tuple[ParameterSpec, ...]:
                                'e.g. {"days": {"type": "integer", "description": "…", "min": 1}}')
     specs = []
     for key, value in raw.items():
+        if key == TENANT_PLACEHOLDER:
+            raise DeclarationError(f"{name}.parameters.{key}", "takes the name of the reserved "
+                                   "{tenant} placeholder", "choose another name; {tenant} is "
+                                   "filled by admin-tasks in tenantSteps")
         try:
             specs.append(parse_parameter(str(key), value, env_var=app_parameter_env(str(key))))
         except InvalidInput as error:
@@ -190,14 +202,20 @@ def _argv_lists(name: str, key: str, steps: object) -> tuple[tuple[str, ...], ..
 
 
 def _check_placeholders(name: str, steps: tuple[tuple[str, ...], ...],
-                        parameters: tuple[ParameterSpec, ...]) -> None:
+                        parameters: tuple[ParameterSpec, ...],
+                        tenant_steps: tuple[tuple[str, ...], ...] = ()) -> None:
+    """Every placeholder names a parameter (``{tenant}`` too, in ``tenantSteps`` only) and
+    every parameter is used."""
     used: set[str] = set()
-    for index, step in enumerate(steps):
+    numbered = [(f"step {i + 1}", step, parameters) for i, step in enumerate(steps)]
+    numbered += [(f"tenant step {i + 1}", step, (*parameters, TENANT))
+                 for i, step in enumerate(tenant_steps)]
+    for where, step, known in numbered:
         for position, element in enumerate(step):
             try:
-                parts = segments(element, parameters)
+                parts = segments(element, known)
             except ValueError as error:
-                raise DeclarationError(f"{name} step {index + 1} argument {position}",
+                raise DeclarationError(f"{name} {where} argument {position}",
                                        f"{element!r} {error}",
                                        "declare the parameter under parameters, or fix the "
                                        "braces") from None

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from tasks.contract.entry_script import Word, build_script, entry_point_argv
 from tasks.contract.parameters import ParameterSpec
+from tasks.contract.tenants import TENANT, WORK_PIPE
 
 __all__ = ["MAX_ARGUMENTS", "MAX_ARGUMENT_LENGTH", "MAX_STEPS", "STEP_STATE_PATH", "Segment",
            "container_script", "entry_point_argv", "render_step", "render_steps", "segments"]
@@ -83,7 +84,9 @@ def _shell_word(parts: list[Segment]) -> str:
 
 def container_script(steps: Sequence[Sequence[str]], parameters: Sequence[ParameterSpec], *,
                      state_path: str = STEP_STATE_PATH,
-                     preview_steps: Sequence[Sequence[str]] = ()) -> str:
+                     preview_steps: Sequence[Sequence[str]] = (),
+                     tenant_steps: Sequence[Sequence[str]] = (),
+                     work_pipe: str = WORK_PIPE) -> str:
     """The ``/bin/sh -c`` script of the task definition's entry point
     (:mod:`tasks.contract.entry_script` says what it guarantees on which shell).
 
@@ -94,7 +97,8 @@ def container_script(steps: Sequence[Sequence[str]], parameters: Sequence[Parame
     """
     required = [(p.name, p.env_var) for p in parameters if p.required]
     return build_script(_words(steps, parameters), required, state_path,
-                        _words(preview_steps, parameters))
+                        _words(preview_steps, parameters),
+                        _words(tenant_steps, (*parameters, TENANT)), work_pipe)
 
 
 def _words(steps: Sequence[Sequence[str]],

@@ -10,8 +10,8 @@ It has no ``-p``: BusyBox refuses it (``sh: illegal option -p``, exit 2). What h
 * **No imported function runs.** Only bash imports functions (``BASH_FUNC_name%%``).
   Started as ``sh`` it is in POSIX mode, where special builtins (``set``, ``unset``,
   ``trap``, ``exit``, ``break``, ``:``) are found before functions. The script's first
-  commands are two of them: ``set +a +e +f +m +u +v +x`` and ``unset -f`` of the four other
-  commands it runs (``command printf kill wait``, builtins in all three shells); the rest is
+  commands are two of them: ``set +a +e +f +m +u +v +x`` and ``unset -f`` of the five other
+  commands it may run (``command printf kill read wait``, builtins in all three shells); the rest is
   reserved words and expansions (``case``, never ``[``), and each step runs as
   ``command "$@"``, which skips functions whatever the program's name. The script runs no
   external program but the steps, and sets each of its own variables before reading it.
@@ -74,17 +74,25 @@ def entry_point_argv(script: str) -> list[str]:
 
 
 def build_script(steps: Sequence[Sequence[Word]], required: Sequence[tuple[str, str]],
-                 state_path: str, preview_steps: Sequence[Sequence[Word]] = ()) -> str:
+                 state_path: str, preview_steps: Sequence[Sequence[Word]] = (),
+                 tenant_steps: Sequence[Sequence[Word]] = (), work_pipe: str = "") -> str:
     """The script; ``required`` holds (parameter, variable) for each value that must be set,
     ``state_path`` the progress file (written only when its directory is there).
     ``preview_steps`` run instead of ``steps`` when ``ADMIN_TASK_PREVIEW`` is ``true`` (the
     launcher sets it for ``--preview``); without them a preview is refused, never run for
-    real, and any other value of the variable is refused too."""
-    names = [name for step in [*steps, *preview_steps] for word in step for name in word.needs]
+    real, and any other value of the variable is refused too. With ``tenant_steps`` the
+    script runs what the recorder names on ``work_pipe``, unit by unit (:func:`_units`)."""
+    names = [name for step in [*steps, *preview_steps, *tenant_steps] for word in step
+             for name in word.needs]
     if not all(_SHELL_NAME.fullmatch(name) for name in [*names, *(v for _, v in required)]):
         raise ValueError("a parameter's variable is not a shell name")
-    return "\n".join([*_prologue(required, state_path), *_mode(len(steps), len(preview_steps)),
-                      *_argv(steps, preview_steps), *_run(), *_finish()])
+    head = [*_prologue(required, state_path, tenants=bool(tenant_steps)),
+            *_mode(len(steps), len(preview_steps))]
+    body = [*_argv(steps, preview_steps, tenant_steps), *_run()]
+    if not tenant_steps:
+        return "\n".join([*head, *body, *_finish()])
+    return "\n".join([*head, *_units(body, work_pipe, len(steps), len(preview_steps),
+                                      len(tenant_steps))])
 
 
 def _mode(total: int, preview_total: int) -> list[str]:
@@ -113,11 +121,13 @@ def _refuse(problem: str, *, last: bool = True) -> list[str]:
             "  " + _note("done 2"), "  exit 2", "esac" if last else "  ;;"]
 
 
-def _prologue(required: Sequence[tuple[str, str]], state_path: str) -> list[str]:
+def _prologue(required: Sequence[tuple[str, str]], state_path: str, *,
+              tenants: bool) -> list[str]:
     lines = ["set +a +e +f +m +u +v +x",
-             "unset -f command printf kill wait",
+             "unset -f command printf kill read wait",
              f"admin_tasks_state={shlex.quote(state_path)}",
              "admin_tasks_pid= admin_tasks_stop= admin_tasks_signal= admin_tasks_code=0",
+             "admin_tasks_what= admin_tasks_tenant=",
              "admin_tasks_i=0 admin_tasks_traps=0",
              "case $# in 0) ;; *)",
              *_refuse("a command override added arguments to this task definition; its "
@@ -133,14 +143,15 @@ def _prologue(required: Sequence[tuple[str, str]], state_path: str) -> list[str]
     return lines
 
 
-def _argv(steps: Sequence[Sequence[Word]],
-          preview_steps: Sequence[Sequence[Word]]) -> list[str]:
+def _argv(steps: Sequence[Sequence[Word]], preview_steps: Sequence[Sequence[Word]],
+          tenant_steps: Sequence[Sequence[Word]] = ()) -> list[str]:
     """The loop's head: step ``$admin_tasks_i``'s argv (of the mode's list) into ``"$@"``;
     break after the last."""
     lines = ["while :; do", "  admin_tasks_i=$((admin_tasks_i + 1))", "  set --",
              "  case $admin_tasks_mode$admin_tasks_i in"]
     numbered = [(f"s{n}", step) for n, step in enumerate(steps, start=1)]
     numbered += [(f"p{n}", step) for n, step in enumerate(preview_steps, start=1)]
+    numbered += [(f"t{n}", step) for n, step in enumerate(tenant_steps, start=1)]
     for label, step in numbered:
         lines.append(f"  {label})")
         for word in step:
@@ -175,7 +186,7 @@ def _shown() -> list[str]:
 def _run() -> list[str]:
     """The loop's body: show ``"$@"``, run it as a child and wait for it (a signal trapped
     before ``$!`` is known is sent on right after)."""
-    step = "step $admin_tasks_i/$admin_tasks_total"
+    step = "${admin_tasks_what}step $admin_tasks_i/$admin_tasks_total"
     total = "$admin_tasks_total"
     return [
         "  case $admin_tasks_stop in ?*)",
@@ -224,3 +235,51 @@ def _finish() -> list[str]:
             f"  {_SAY} 'admin-tasks: the steps after it did not run' >&2;; esac",
             _note("done $admin_tasks_code"),
             'exit "$admin_tasks_code"']
+
+
+def _units(body: list[str], pipe: str, total: int, preview_total: int,
+           tenant_total: int) -> list[str]:
+    """A tenant task: the recorder names each unit of work on ``pipe`` (a FIFO it created
+    in the shared volume), one line at a time: ``s`` or ``p`` (the steps of the mode the
+    launcher chose, once), ``t <schema>`` (the tenant steps, ``{tenant}`` set to it, never
+    in a preview) or ``e`` (no more). ``read`` blocks until the recorder writes; a unit's
+    end is the progress line ``end <unit> <code>``. The script exits with the first
+    failing unit's code (the stop signal's, once stopped); a pipe that cannot be read
+    before any unit ran is exit 2."""
+    indented = ["  " + line for line in body]
+    return [
+        f"admin_tasks_pipe={shlex.quote(pipe)} admin_tasks_unit=0 admin_tasks_failed=0",
+        "admin_tasks_allowed=$admin_tasks_mode",
+        "while :; do",
+        "  admin_tasks_kind= admin_tasks_tenant=",
+        '  read -r admin_tasks_kind admin_tasks_tenant 2>/dev/null <"$admin_tasks_pipe" || '
+        "admin_tasks_kind=lost",
+        "  case $admin_tasks_stop in ?*) break;; esac",
+        "  case $admin_tasks_allowed$admin_tasks_kind in",
+        f"  ss) admin_tasks_total={total} admin_tasks_what=;;",
+        f"  pp) admin_tasks_total={preview_total} admin_tasks_what=;;",
+        f"  st) admin_tasks_total={tenant_total} "
+        "admin_tasks_what=\"tenant $admin_tasks_tenant: \";;",
+        "  *e) break;;",
+        "  *)",
+        "    case $admin_tasks_unit in 0)",
+        f"      {_SAY} 'admin-tasks: refusing to run: the recorder named no work (its pipe "
+        "could not be read): the task definition is not one this stack registered' >&2",
+        "      admin_tasks_failed=2;; esac",
+        "    break;;",
+        "  esac",
+        "  admin_tasks_mode=$admin_tasks_kind admin_tasks_i=0 admin_tasks_code=0",
+        *indented,
+        "  admin_tasks_unit=$((admin_tasks_unit + 1))",
+        '  case $admin_tasks_code,$admin_tasks_i in 0,* | *,"$admin_tasks_total") ;; *)',
+        f'    {_SAY} "admin-tasks: ${{admin_tasks_what}}the steps after it did not run" >&2;; '
+        "esac",
+        "  " + _note("end $admin_tasks_unit $admin_tasks_code"),
+        "  case $admin_tasks_failed,$admin_tasks_code in 0,*) "
+        "admin_tasks_failed=$admin_tasks_code;; esac",
+        "  case $admin_tasks_stop in ?*) break;; esac",
+        "done",
+        "case $admin_tasks_stop in ?*) admin_tasks_failed=$admin_tasks_stop;; esac",
+        _note("done $admin_tasks_failed"),
+        'exit "$admin_tasks_failed"',
+    ]

@@ -23,6 +23,7 @@ from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, CatalogEntry, ImageKind
 from tasks.contract.errors import InvalidInput
 from tasks.contract.parameters import ParameterSpec, parse_parameter
 from tasks.contract.run_record import RECORD_CONTAINER
+from tasks.contract.tenants import TENANT, TenantSource, parse_tenant_source
 
 #: A container image reference: registry/repository, optional tag, optional digest.
 IMAGE_REFERENCE = re.compile(
@@ -31,6 +32,8 @@ _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 TASK_KEYS = {"taskDefinition", "container", "logStreamPrefix", "timeoutSeconds", "description",
              "image", "imageRef", "steps", "previewSteps", "parameters"}
+#: A tenant task's entry has both (tasks.contract.tenants); any other entry neither.
+TENANT_KEYS = {"tenantSteps", "tenants"}
 Bad = Callable[[str, str], InvalidInput]
 
 
@@ -49,6 +52,9 @@ class TaskContract:
     image_ref: str = field(default="", kw_only=True)
     """The image the task definition runs (``…@sha256:<digest>`` for an application
     task); empty for a built-in task's contract read from the catalog alone."""
+    tenant_steps: tuple[tuple[str, ...], ...] = field(default=(), kw_only=True)
+    """Run once per tenant, ``{tenant}`` in place (tasks.contract.tenants)."""
+    tenant_source: TenantSource | None = field(default=None, kw_only=True)
 
     @property
     def image_digest(self) -> str | None:
@@ -99,8 +105,9 @@ class TaskSettings(TaskContract):
 def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:
     """``tasks.<name>``; ``bad(where, problem)`` makes the error naming the key."""
     where = f"tasks.{name}."
-    if not isinstance(raw, dict) or set(raw) != TASK_KEYS:
-        raise bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(TASK_KEYS)}")
+    if not isinstance(raw, dict) or set(raw) not in (TASK_KEYS, TASK_KEYS | TENANT_KEYS):
+        raise bad(f"tasks.{name}", f"must be an object with exactly the keys {sorted(TASK_KEYS)} "
+                  f"(and {sorted(TENANT_KEYS)} for a tenant task)")
     timeout = raw["timeoutSeconds"]
     if (isinstance(timeout, bool) or not isinstance(timeout, int)
             or not 60 <= timeout <= MAX_TIMEOUT_SECONDS):
@@ -119,7 +126,9 @@ def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:
         raise bad(f"{where}imageRef", "must be an image reference (an application image "
                   "pinned by @sha256:<digest>)")
     preview = raw["previewSteps"]
+    tenant_steps, source = _tenant_part(where, raw, parameters, bad)
     return TaskSettings(
+        tenant_steps=tenant_steps, tenant_source=source,
         image_ref=image_ref,
         preview_steps=() if preview == [] else _steps(where, preview, parameters, bad),
         task_definition=_string(raw, "taskDefinition", _FAMILY, where, bad),
@@ -127,6 +136,19 @@ def parse_task(name: str, raw: object, bad: Bad) -> TaskSettings:
         log_stream_prefix=_string(raw, "logStreamPrefix", _NAME, where, bad),
         timeout_seconds=timeout, description=description, image=raw["image"],
         steps=_steps(where, raw["steps"], parameters, bad), parameters=parameters)
+
+
+def _tenant_part(where: str, raw: Mapping[str, Any], parameters: tuple[ParameterSpec, ...],
+                 bad: Bad) -> tuple[tuple[tuple[str, ...], ...], TenantSource | None]:
+    if "tenants" not in raw:
+        return (), None
+    if raw["image"] != "app":
+        raise bad(f"{where}tenants", "belongs to application tasks only")
+    try:
+        source = parse_tenant_source(raw["tenants"], f"{where}tenants")
+    except InvalidInput as error:
+        raise bad(f"{where}tenants", str(error)) from None
+    return _steps(where, raw["tenantSteps"], (*parameters, TENANT), bad), source
 
 
 def _string(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], where: str,

@@ -13,12 +13,14 @@ cannot change its exit code, which ECS reports.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
@@ -94,7 +96,7 @@ def read_progress(path: Path) -> Progress:
     """The progress file, read leniently: a line that is not one of the three is skipped."""
     started = failed = total = done = None
     try:
-        lines = path.read_text(errors="replace").splitlines()[:1000]
+        lines = path.read_text(errors="replace").splitlines()[-1000:]
     except OSError:
         lines = []
     for line in lines:
@@ -109,6 +111,21 @@ def read_progress(path: Path) -> Progress:
         elif words[:1] == ["done"] and len(numbers) == 1:
             done = numbers[0]
     return Progress(last_started=started, failed=failed, total=total, done=done)
+
+
+def unit_ends(path: Path) -> dict[int, int]:
+    """A tenant task's units that ended: ``end <unit> <code>`` lines, by unit number."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()[-100000:]
+    except OSError:
+        return {}
+    ends = {}
+    for line in lines:
+        words = line.split()
+        if len(words) == 3 and words[0] == "end" and all(
+                w.isdigit() and len(w) < 8 for w in words[1:]):
+            ends[int(words[1])] = int(words[2])
+    return ends
 
 
 def wait_for_exit(environ: Mapping[str, str], container: str, progress_path: Path, *,
@@ -131,3 +148,20 @@ def wait_for_exit(environ: Mapping[str, str], container: str, progress_path: Pat
             if clock() - stop_seen >= grace_seconds:
                 return None, state.task_arn if state else None
         sleep(poll_seconds if stop_seen is None else min(poll_seconds, 0.5))
+
+
+class StopSignal:
+    """Set by SIGTERM/SIGINT: ECS is stopping the task (the application gets one too)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self, number: int, frame: FrameType | None) -> None:
+        self.event.set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, woken by the stop signal; once stopping, a plain sleep."""
+        if self.event.is_set():
+            time.sleep(seconds)
+        else:
+            self.event.wait(seconds)

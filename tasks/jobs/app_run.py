@@ -15,12 +15,9 @@ import json
 import logging
 import shlex
 import signal
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
@@ -32,10 +29,11 @@ from tasks.contract.outcome import CommandResult
 from tasks.contract.run_record import OPENED_MARKER, RECORD_COMMAND
 from tasks.contract.task_settings import TaskSettings, parse_task
 from tasks.contract.validation import validate_environment_name
-from tasks.jobs.app_container import read_progress, task_arn, wait_for_exit
+from tasks.jobs.app_container import StopSignal, read_progress, task_arn, wait_for_exit
 from tasks.jobs.database import DatabaseTarget, make_engine, resolve_target
 from tasks.jobs.inputs import PREVIEW_VARIABLE, preview_mode
 from tasks.jobs.run_records import TABLE, RunRow, complete_run, open_run
+from tasks.jobs.tenant_run import record_tenant_run
 
 log = logging.getLogger("admin-tasks")
 MAX_DECLARATION = 256 * 1024
@@ -88,23 +86,6 @@ def _values(settings: TaskSettings, environ: Mapping[str, str]) -> dict[str, str
     return values
 
 
-class StopSignal:
-    """Set by SIGTERM/SIGINT: ECS is stopping the task (the application gets one too)."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def __call__(self, number: int, frame: FrameType | None) -> None:
-        self.event.set()
-
-    def pause(self, seconds: float) -> None:
-        """Sleep, woken by the stop signal; once stopping, a plain sleep."""
-        if self.event.is_set():
-            time.sleep(seconds)
-        else:
-            self.event.wait(seconds)
-
-
 def _marker_ready(shared: Path) -> None:
     """The shared volume must take the marker before the row is opened: a row whose steps
     could never start would stay ``running``."""
@@ -131,6 +112,9 @@ def record_app_run(args: argparse.Namespace, environ: Mapping[str, str]) -> Comm
     stop = StopSignal()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, stop)
+    if settings.tenant_steps:
+        return record_tenant_run(declaration.environment, declaration.task, settings, context,
+                                 preview, steps, environ, engine, target, stop)
     open_run(engine, target, RunRow(task=declaration.task, environment=declaration.environment,
                                     image=settings.image_ref, preview=preview, context=context,
                                     steps=steps, ecs_task=task_arn(environ)))

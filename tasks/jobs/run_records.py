@@ -55,6 +55,7 @@ RUNS = Table(
     Column("status", String(16), nullable=False),
     Column("exit_code", Integer),
     Column("failed_step", Text),
+    Column("tenant_run", Text),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
 )
@@ -71,6 +72,8 @@ class RunRow:
     context: RunContext
     steps: Sequence[Sequence[str]]
     ecs_task: str | None
+    tenant_run: Mapping[str, Any] | None = None
+    """A tenant run's controls and how many tenants it has."""
 
     def values(self, now: datetime) -> dict[str, Any]:
         context = self.context
@@ -79,10 +82,13 @@ class RunRow:
                 "approved_by": ",".join(context.approved_by) if context.approved_by else None,
                 "approval_comment": context.approval_comment, "reason": context.reason,
                 "steps": json.dumps([list(step) for step in self.steps]),
-                "ecs_task": self.ecs_task, "status": "running", "started_at": now}
+                "ecs_task": self.ecs_task, "status": "running", "started_at": now,
+                "tenant_run": None if self.tenant_run is None else json.dumps(
+                    dict(self.tenant_run), sort_keys=True)}
 
 
-def _ensure_table(engine: Engine, target: DatabaseTarget) -> None:
+def ensure_tables(engine: Engine, target: DatabaseTarget) -> None:
+    """This project's tables (the runs, and the tenant ledger once it is imported)."""
     with engine.begin() as connection:
         apply_timeouts(connection, target)
         if not target.is_sqlite:
@@ -95,7 +101,7 @@ def open_run(engine: Engine, target: DatabaseTarget, row: RunRow) -> None:
     """Commit the run's row with status ``running``; a row for the run id already there is
     refused (exit 3): that run was started before, and its steps must not run again."""
     with database_errors(target):
-        _ensure_table(engine, target)
+        ensure_tables(engine, target)
         try:
             with engine.begin() as connection:
                 apply_timeouts(connection, target)
@@ -107,11 +113,15 @@ def open_run(engine: Engine, target: DatabaseTarget, row: RunRow) -> None:
 
 
 def complete_run(engine: Engine, target: DatabaseTarget, run_id: str, *, status: str,
-                 exit_code: int | None, failed_step: Mapping[str, Any] | None) -> None:
+                 exit_code: int | None, failed_step: Mapping[str, Any] | None,
+                 tenant_run: Mapping[str, Any] | None = None) -> None:
     """Set the run's outcome; only a row still ``running`` changes."""
+    values: dict[str, Any] = {
+        "status": status, "exit_code": exit_code, "finished_at": datetime.now(UTC),
+        "failed_step": None if failed_step is None else json.dumps(dict(failed_step))}
+    if tenant_run is not None:
+        values["tenant_run"] = json.dumps(dict(tenant_run), sort_keys=True)
     with database_errors(target), engine.begin() as connection:
         apply_timeouts(connection, target)
-        connection.execute(
-            update(RUNS).where(RUNS.c.run_id == run_id, RUNS.c.status == "running")
-            .values(status=status, exit_code=exit_code, finished_at=datetime.now(UTC),
-                    failed_step=None if failed_step is None else json.dumps(dict(failed_step))))
+        connection.execute(update(RUNS).where(RUNS.c.run_id == run_id,
+                                              RUNS.c.status == "running").values(values))

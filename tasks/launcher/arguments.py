@@ -20,6 +20,24 @@ def _add_settings_and_environment(parser: argparse.ArgumentParser) -> None:
                         help="launch settings JSON (default: the ADMIN_TASKS_SETTINGS variable)")
 
 
+def _add_tenant_controls(run: argparse.ArgumentParser) -> None:
+    """A tenant task's run-time controls (docs/TENANTS.md); refused for any other task."""
+    group = run.add_argument_group("tenant tasks (tenantSteps)")
+    group.add_argument("--canary", type=int, metavar="N",
+                       help="run the first N tenants alone, the rest only if they all "
+                            "succeeded (default 1; 0: no canary)")
+    group.add_argument("--on-failure", choices=("stop", "continue"),
+                       help="after a tenant fails: stop (default; the tenants not started "
+                            "are skipped) or continue with the rest")
+    group.add_argument("--parallel", type=int, metavar="K",
+                       help="ECS tasks at once, 1 to the stack's maxParallelTasks (default 1)")
+    group.add_argument("--tenants", metavar="A,B",
+                       help="only these tenants (schema names, comma-separated), in this order")
+    group.add_argument("--resume", metavar="ENV/TASK/RUN_ID",
+                       help="exactly the tenants of that earlier run that did not succeed (its "
+                            "result line names the argument)")
+
+
 def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
     """Register ``run`` and ``stop`` on the CLI's subparsers, both dispatched to ``handler``."""
     run = commands.add_parser("run", help="start an admin task on ECS and follow it to the end")
@@ -39,6 +57,7 @@ def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
                           "refused if what would run differs")
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
     run.add_argument("--timeout", type=int, metavar="SECONDS", help=TIMEOUT_HELP)
+    _add_tenant_controls(run)
     modes = run.add_mutually_exclusive_group()
     modes.add_argument("--check", action="store_true",
                        help="only validate the inputs and write the approval request (to "

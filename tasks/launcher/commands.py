@@ -57,6 +57,13 @@ def run_task(args: argparse.Namespace, environ: Mapping[str, str],
         runtime.out.write(json.dumps(request.run_task_request(), indent=2) + "\n")
         return LauncherResult.of(DRY_RUN, "dry run: printed the RunTask request, called nothing")
     require_aws()
+    if request.inputs.tenant_controls is not None:
+        if args.no_wait:
+            raise InvalidInput("--no-wait: a tenant run is followed to its end (its tasks share "
+                               "one ledger and one cancellation); leave --no-wait out")
+        from tasks.launcher.fanout import follow_tenant_run
+
+        return follow_tenant_run(request, runtime, environ)
     from tasks.launcher.follow import follow_task
 
     return follow_task(request, runtime, environ, wait=not args.no_wait)

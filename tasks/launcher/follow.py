@@ -51,13 +51,13 @@ def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, 
     printer = Printer(runtime.out, runtime.clock)
     began = runtime.clock.monotonic()
     with cancel_on_signals(Cancellation()) as cancellation:
-        task_arn = _start(request, clients, printer,
+        task_arn = start_task(request, clients, printer,
                           lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
         if not wait:
             return LauncherResult.of(STARTED, f"started {task_arn}; not waiting", was_new=True,
                                      taskArn=task_arn)
         transcript = Transcript(printer, request)
-        watch = _watch(request, clients, runtime, task_arn, cancellation, transcript)
+        watch = watch_task(request, clients, runtime, task_arn, cancellation, transcript)
         ending: Ending
         failure = ""
         try:
@@ -72,7 +72,7 @@ def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, 
                       duration_seconds=runtime.clock.monotonic() - began)
 
 
-def _start(request: LaunchRequest, clients: Clients, printer: Printer,
+def start_task(request: LaunchRequest, clients: Clients, printer: Printer,
            sleep: Callable[[float], None]) -> str:
     try:
         return start(request, clients, printer, sleep)
@@ -85,7 +85,7 @@ def _start(request: LaunchRequest, clients: Clients, printer: Printer,
             f"check the ECS console, or stop it with: {request.stop_command}") from None
 
 
-def _watch(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
+def watch_task(request: LaunchRequest, clients: Clients, runtime: Runtime, task_arn: str,
            cancellation: Cancellation, transcript: Transcript) -> Watch:
     printer = transcript.printer
     task_id = task_arn.rsplit("/", 1)[-1]

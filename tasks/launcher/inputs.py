@@ -17,9 +17,10 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from tasks.contract.argv_templates import render_steps
 from tasks.contract.catalog import MAX_TIMEOUT_SECONDS, get_task, task_names
 from tasks.contract.context import (
     MAX_ACTOR_LENGTH,
@@ -31,6 +32,7 @@ from tasks.contract.context import (
 from tasks.contract.errors import InvalidInput
 from tasks.contract.settings import LaunchSettings
 from tasks.contract.task_settings import TaskContract
+from tasks.contract.tenants import TENANT, TENANT_PLACEHOLDER, TenantControls, tenant_controls
 from tasks.contract.validation import validate_environment_name, validate_reason
 from tasks.launcher.params import GivenParameter, params_query, parse_parameters
 from tasks.launcher.settings_input import SETTINGS_VARIABLE, load_launch_settings
@@ -39,8 +41,8 @@ DIGEST = re.compile(r"[0-9a-f]{64}")
 #: What the check job hands the gated job: the request digest, then a short digest of each
 #: part, which only says what differs when the whole does (the whole decides).
 PARTS = ("task", "environment", "parameters", "reason", "timeoutSeconds", "preview",
-         "settings")
-TOKEN = re.compile(r"(?P<digest>[0-9a-f]{64})(?P<parts>(?:\.[a-zA-Z]+-[0-9a-f]{16}){7})?")
+         "settings", "tenantRun")
+TOKEN = re.compile(r"(?P<digest>[0-9a-f]{64})(?P<parts>(?:\.[a-zA-Z]+-[0-9a-f]{16}){8})?")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class CheckedInputs:
     binding: Mapping[str, Any]
     """What the launch settings say about starting the task (or, without settings, its
     built-in contract): bound by the digest with the request itself."""
+    tenant_controls: TenantControls | None = None
+    """A tenant task's controls (``--canary`` …); None for any other task."""
 
     @property
     def values(self) -> dict[str, str]:
@@ -67,11 +71,19 @@ class CheckedInputs:
         ``previewSteps`` for a preview)."""
         return self.contract.argv(self.values, preview=self.preview)
 
+    def tenant_argv(self) -> list[list[str]]:
+        """What runs for each tenant, values in place and ``{tenant}`` left as it is."""
+        values = {**self.values, TENANT_PLACEHOLDER: "{tenant}"}
+        return render_steps(self.contract.tenant_steps, (*self.contract.parameters, TENANT),
+                            values)
+
     def _shown(self) -> dict[str, Any]:
+        tenant_run = None if self.tenant_controls is None else {
+            **self.tenant_controls.to_document(), "argv": self.tenant_argv()}
         return {"task": self.task_name, "environment": self.environment,
                 "argv": self.argv(), "parameters": self.values,
                 "reason": self.context.reason, "timeoutSeconds": self.timeout_seconds,
-                "preview": self.preview, "settings": self.binding}
+                "preview": self.preview, "settings": self.binding, "tenantRun": tenant_run}
 
     def digest(self) -> str:
         """A digest of the request a reviewer is shown and of everything the settings say
@@ -172,7 +184,32 @@ def check_run(args: argparse.Namespace, environ: Mapping[str, str], *,
                           raw_params=[*args.param, *params_query(args.params)],
                           reason=args.reason, timeout=args.timeout, preview=args.preview,
                           environ=environ, settings=settings)
-    return inputs, settings
+    controls = check_tenant_controls(args, inputs)
+    return replace(inputs, tenant_controls=controls) if controls else inputs, settings
+
+
+TENANT_FLAGS = ("canary", "on_failure", "parallel", "tenants", "resume")
+
+
+def check_tenant_controls(args: argparse.Namespace,
+                          inputs: CheckedInputs) -> TenantControls | None:
+    """``--canary`` … for a tenant task (defaults filled in); any of them for another
+    task, or with ``--preview`` (which runs no tenant), is exit 2."""
+    given = {flag: getattr(args, flag, None) for flag in TENANT_FLAGS}
+    named = [f"--{flag.replace('_', '-')}" for flag, value in given.items() if value is not None]
+    source = inputs.contract.tenant_source
+    if source is None or inputs.preview:
+        if named:
+            why = ("a preview runs the steps' preview only, no tenant" if source is not None
+                   else f"task {inputs.task_name} declares no tenantSteps")
+            raise InvalidInput(f"{', '.join(named)}: {why}; leave {named[0]} out")
+        return None
+    return tenant_controls(
+        canary=1 if given["canary"] is None else given["canary"],
+        on_failure=given["on_failure"] or "stop",
+        parallel=1 if given["parallel"] is None else given["parallel"],
+        tenants=given["tenants"], resume=given["resume"], environment=inputs.environment,
+        task=inputs.task_name, max_parallel=source.max_parallel_tasks)
 
 
 def check_inputs(*, task_name: str, environment: str, raw_params: Sequence[str], reason: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ class Printer:
 
     def __init__(self, out: TextIO, clock: Clock) -> None:
         self._out, self._clock = out, clock
+        self._lock = threading.Lock()  # a tenant run follows its tasks in threads
 
     def status(self, text: str) -> None:
         self.line(f"{timestamp(self._clock.now())} {text}")
@@ -31,8 +33,9 @@ class Printer:
         surrogate, say) is written as a backslash escape instead of failing."""
         encoding = getattr(self._out, "encoding", None) or "utf-8"
         safe = text.encode(encoding, "backslashreplace").decode(encoding)
-        self._out.write(safe + "\n")
-        self._out.flush()
+        with self._lock:
+            self._out.write(safe + "\n")
+            self._out.flush()
 
 
 def escape_controls(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from tasks.contract.context import APPROVAL_COMMENT_VARIABLE, APPROVED_BY_VARIABLE, RunContext
 from tasks.contract.outcome import RESULT_KEY_VARIABLE
 from tasks.contract.settings import LaunchSettings, TaskSettings
+from tasks.contract.tenants import CONTROLS_VARIABLE, WORKER_VARIABLE
 from tasks.launcher.inputs import CheckedInputs
 
 STARTED_BY_PREFIX = "admin-tasks/"
@@ -60,6 +61,8 @@ class LaunchRequest:
     recorder; never to the application's), repeated in its result line: only a line with
     this key and the run id is the task's result, so no line of the application's output
     can pass for one."""
+    worker: int = 1
+    """Which of a tenant run's ECS tasks this request starts (1 to ``--parallel``)."""
 
     @property
     def task_name(self) -> str:
@@ -100,6 +103,10 @@ class LaunchRequest:
             environment.append(("ADMIN_TASK_PREVIEW", "true"))
         if self.result_key is not None and reporting:
             environment.append((RESULT_KEY_VARIABLE, self.result_key))
+        controls = self.inputs.tenant_controls
+        if controls is not None and reporting:  # the recorder keeps the ledger; not the app
+            environment += [(CONTROLS_VARIABLE, controls.to_json()),
+                            (WORKER_VARIABLE, str(self.worker))]
         return environment
 
     def is_result(self, line: Mapping[str, Any]) -> bool:
@@ -141,11 +148,17 @@ class LaunchRequest:
                       ("repository", self.repository), ("task", self.task_name),
                       ("environment", self.settings.environment),
                       ("approved-by", approved_by), ("preview", str(self.preview).lower()),
-                      ("image-digest", self.task.image_digest or "unpinned"))],
+                      ("image-digest", self.task.image_digest or "unpinned"),
+                      *self._worker_tag())],
         }
         canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
         request["clientToken"] = hashlib.sha256(canonical.encode()).hexdigest()  # 64 characters
         return request
+
+
+    def _worker_tag(self) -> tuple[tuple[str, str], ...]:
+        controls = self.inputs.tenant_controls
+        return () if controls is None else (("worker", f"{self.worker}/{controls.parallel}"),)
 
 
 def _tag_value(value: str) -> str:

@@ -171,6 +171,26 @@ def main_container(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return dict(container)
 
 
+def local_containers(changes: Mapping[str, Any], family: str) -> list[dict[str, Any]]:
+    """The containers of one task definition of the staging stack with ``changes``, bound
+    to the local PostgreSQL, for the ECS emulation. The recorder's database binding is
+    taken out of its entry point: the local servers have no TLS and trust the client, which
+    a binding refuses by design (tests/test_database_binding.py shows it holding);
+    DATABASE_URL stands for the injected secret."""
+    config = stack_config("staging") | {"admin-tasks:databaseHost": "127.0.0.1",
+                                        "admin-tasks:databasePort": 5432,
+                                        "admin-tasks:databaseName": "test", **changes}
+    run = run_stack(config, "staging")
+    (definition,) = [d for d in run.of_type("aws:ecs/taskDefinition:TaskDefinition")
+                     if d.inputs["family"] == family]
+    found: list[dict[str, Any]] = json.loads(definition.inputs["containerDefinitions"])
+    for container in found:
+        container["entryPoint"] = [part for part in container["entryPoint"]
+                                   if not part.startswith(("--database-", "--pbkdf2-"))]
+        container["secrets"] = []
+    return found
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     return stack_file_config(stack, ROOT)
 

@@ -35,6 +35,8 @@ def staging_args(**changes: Any) -> AdminTasksArgs:
         app_image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/billing-platform@"
                   "sha256:3b1f0c2d4e5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
         app_tasks=app_tasks,
+        tenants={"table": "customers_client", "schemaColumn": "schema_name",
+                 "exclude": ["public"]}, max_parallel_tasks=4,
         tasks=["seed-admin", "seed-superuser", "remove-admin", "reactivate-admin",
                "deactivate-superuser", "reset-superuser-password"],
         database_host="billing-staging.cluster-c9abcdefghij.eu-west-1.rds.amazonaws.com",

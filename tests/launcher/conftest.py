@@ -28,6 +28,7 @@ from tasks.contract.app_tasks import parse_app_tasks
 from tasks.contract.catalog import CATALOG, task_names
 from tasks.contract.outcome import bound_to_run
 from tasks.contract.run_record import PREPARE_CONTAINER, RECORD_CONTAINER
+from tasks.contract.tenants import parse_tenant_source
 from tasks.launcher import commands
 from tasks.launcher.aws import Clients, make_clients
 from tasks.launcher.results import OUTCOMES
@@ -217,6 +218,11 @@ def create_network() -> dict[str, Any]:
     return {"subnets": [subnet], "securityGroups": [group]}
 
 
+TENANTS = parse_tenant_source({**stack_file_config("staging")["admin-tasks:tenants"],
+                               "maxParallelTasks": stack_file_config("staging")[
+                                   "admin-tasks:maxParallelTasks"]})
+
+
 def deployed_tasks() -> list[TaskSpec]:
     """What the staging stack deploys: every built-in task and its application tasks."""
     declared = stack_file_config("staging")["admin-tasks:appTasks"]
@@ -242,7 +248,7 @@ def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     config = stack_file_config("staging")
     for task in deployed_tasks():
         image = config["admin-tasks:tasksImage" if task.image == "tasks" else "admin-tasks:appImage"]
-        tasks[task.name] = task_entry(ENVIRONMENT, task, image)
+        tasks[task.name] = task_entry(ENVIRONMENT, task, image, TENANTS)
         ecs.register_task_definition(
             family=tasks[task.name]["taskDefinition"], networkMode="awsvpc",
             requiresCompatibilities=["FARGATE"], cpu="256", memory="512",

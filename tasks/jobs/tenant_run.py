@@ -1,0 +1,137 @@
+"""The recorder of a tenant task (:mod:`tasks.jobs.app_run` hands over to it).
+
+Task 1 of the run (``ADMIN_TASK_WORKER``) reads the tenants and checks the controls
+before anything is written (an unknown tenant, or a resume of another task's run, is
+exit 2 with nothing recorded), opens the run's row, writes the ledger, then runs the
+steps and tenants; tasks 2 to K wait for the ledger and claim tenants only. Whichever
+task ends last, with no tenant of the run still running, completes the run's row with
+the counts. Every task prints a result line with its own tenants, the run's counts and
+the ``--resume`` argument that would take the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tasks.contract.context import RunContext
+from tasks.contract.errors import InvalidInput, TaskFailedToStart
+from tasks.contract.outcome import CommandResult
+from tasks.contract.run_record import OPENED_MARKER
+from tasks.contract.task_settings import TaskSettings
+from tasks.contract.tenants import (
+    CONTROLS_VARIABLE,
+    WORK_PIPE,
+    WORKER_VARIABLE,
+    TenantControls,
+    controls_from_json,
+)
+from tasks.jobs.app_container import StopSignal, read_metadata, task_arn, wait_for_exit
+from tasks.jobs.database import DatabaseTarget
+from tasks.jobs.run_records import TABLE, RunRow, complete_run, open_run
+from tasks.jobs.tenant_ledger import TABLE as LEDGER_TABLE
+from tasks.jobs.tenant_ledger import (
+    ledger_written,
+    select_tenants,
+    status_counts,
+    write_ledger,
+)
+from tasks.jobs.tenant_worker import Channel, WorkerOutcome, work
+
+LEDGER_WAIT_SECONDS = 300.0
+
+
+def run_controls(environ: Mapping[str, str], environment: str, task: str,
+                 settings: TaskSettings) -> tuple[TenantControls, int]:
+    """The run's controls and which of its tasks this is, checked as the launcher did."""
+    source = settings.tenant_source
+    assert source is not None  # a tenant task's settings always hold it
+    raw = environ.get(CONTROLS_VARIABLE) or TenantControls().to_json()
+    controls = controls_from_json(raw, environment, task, source.max_parallel_tasks)
+    worker = environ.get(WORKER_VARIABLE, "1")
+    if not worker.isdigit() or not 1 <= int(worker) <= controls.parallel:
+        raise InvalidInput(f"{WORKER_VARIABLE} must be 1 to {controls.parallel}, got "
+                           f"{worker[:20]!r}")
+    return controls, int(worker)
+
+
+def record_tenant_run(environment: str, task: str, settings: TaskSettings,
+                      context: RunContext, preview: bool, steps: list[list[str]],
+                      environ: Mapping[str, str], engine: Engine, target: DatabaseTarget,
+                      stop: StopSignal) -> CommandResult:
+    source = settings.tenant_source
+    assert source is not None
+    controls, worker = run_controls(environ, environment, task, settings)
+    ecs_task = task_arn(environ)
+    if worker == 1:
+        tenants = [] if preview else select_tenants(
+            engine, target, source, controls, task=task, environment=environment)
+        open_run(engine, target, RunRow(
+            task=task, environment=environment,
+            image=settings.image_ref, preview=preview, context=context, steps=steps,
+            ecs_task=ecs_task, tenant_run={**controls.to_document(), "tenants": len(tenants)}))
+        if tenants:
+            write_ledger(engine, target, context.run_id, tenants, controls.resumed_run)
+    elif not preview:
+        _await_ledger(engine, target, context.run_id, stop)
+    marker = Path(OPENED_MARKER)
+    channel = Channel(pipe=Path(WORK_PIPE), progress=marker.parent / "steps",
+                      gone=lambda: _gone(environ, settings.container),
+                      stopping=stop.event.is_set, sleep=stop.pause)
+    channel.create()
+    marker.write_text(context.run_id)
+    outcome = work(channel, engine, target, context.run_id, controls=controls,
+                   first=worker == 1, preview=preview, ecs_task=ecs_task)
+    code, _ = wait_for_exit(environ, settings.container, channel.progress, sleep=stop.pause,
+                            stopping=stop.event.is_set)
+    return _result(f"{environment}/{task}/{context.run_id}", settings, context, engine, target,
+                   outcome, code, controls, worker, stopped=stop.event.is_set(),
+                   preview=preview, steps=steps)
+
+
+def _await_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
+                  stop: StopSignal) -> None:
+    """Tasks 2 to K start with task 1: its ledger may not be written yet."""
+    deadline = time.monotonic() + LEDGER_WAIT_SECONDS
+    while not ledger_written(engine, target, run_id):
+        if stop.event.is_set() or time.monotonic() > deadline:
+            raise TaskFailedToStart(f"run {run_id} has no rows in {LEDGER_TABLE}: its first ECS "
+                                    "task did not write them (see its log); this task ran "
+                                    "nothing")
+        stop.pause(2.0)
+
+
+def _gone(environ: Mapping[str, str], container: str) -> bool:
+    state = read_metadata(environ, container)
+    return state is not None and state.stopped
+
+
+def _result(resume: str, settings: TaskSettings, context: RunContext, engine: Engine,
+            target: DatabaseTarget, outcome: WorkerOutcome, code: int | None,
+            controls: TenantControls, worker: int, *, stopped: bool, preview: bool,
+            steps: list[list[str]]) -> CommandResult:
+    counts = status_counts(engine, target, context.run_id)
+    exit_code = outcome.exit_code or (code or 0)
+    settled = not counts.get("running")
+    not_done = sum(n for status, n in counts.items() if status != "succeeded")
+    status = ("stopped" if stopped else "failed" if exit_code or not_done
+              or outcome.steps_code not in (None, 0) else "succeeded")
+    if settled:
+        complete_run(engine, target, context.run_id, status=status, exit_code=exit_code,
+                     failed_step=None, tenant_run={**controls.to_document(), "counts": counts})
+    task = resume.split("/")[1]
+    tenants = [{"schema": t.schema, "status": t.status, "exitCode": t.exit_code,
+                "seconds": t.seconds} for t in outcome.tenants]
+    line = {"ok": exit_code == 0, "outcome": status, "wasNew": True, "task": task,
+            "exitCode": exit_code, "failedStep": None, "image": settings.image_ref,
+            "preview": preview, "steps": steps, "worker": worker, "stepsExitCode": outcome.steps_code,
+            "tenants": tenants, "tenantCounts": counts, "resume": resume,
+            "audit": {**context.as_metadata(), "recordedIn": f"{TABLE}, {LEDGER_TABLE}",
+                      "source": "admin-tasks"}}
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no tenants"
+    message = (f"{task} task {worker}/{controls.parallel}: {len(tenants)} tenant(s) "
+               f"here; the run's tenants: {summary}; resume with --resume {resume}")
+    return CommandResult(line, exit_code, message)

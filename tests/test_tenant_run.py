@@ -1,0 +1,250 @@
+"""A tenant task's ECS task as the stack defines it, run under the ECS emulation
+(tests/ecs_task.py) against PostgreSQL with real schemas: the recorder reads the tenants,
+writes the ledger, names each unit to the application's entry script through the pipe,
+and ends each tenant's row. The tenant step is a stand-in that creates a table in the
+tenant's schema with psql, so a tenant whose schema does not exist really fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tasks.contract.tenants import CONTROLS_VARIABLE, TenantControls
+from tests.ecs_task import CAN_RUN, EmulatedTask
+from tests.infra.harness import local_containers
+
+pytestmark = pytest.mark.skipif(not CAN_RUN, reason="the ECS emulation needs root and unshare")
+POSTGRES = os.environ.get("ADMIN_TASKS_TEST_POSTGRES_URL",
+                          "postgresql://postgres@127.0.0.1:5432/test")
+TENANT_TABLE = "admin_tasks_test_tenants"
+STAND_IN = """#!/usr/bin/python3 -I
+import json, os, signal, subprocess, sys, time
+args = sys.argv[1:]
+hold = os.path.join(os.path.dirname(sys.argv[0]), "hold-" + args[-1])
+with open("/tmp/steps.log", "a") as log:
+    log.write(json.dumps(args) + "\\n")
+print("step " + " ".join(args), flush=True)
+if args[0] == "tenant" and os.path.exists(hold):
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(7))
+    open("/tmp/waiting", "w").close()
+    time.sleep(60)
+if args[0] == "tenant":
+    sql = 'CREATE TABLE "%s".migrated (id int)' % args[1]
+    sys.exit(subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d",
+                             "test", "-v", "ON_ERROR_STOP=1", "-c", sql]).returncode)
+"""
+CONTEXT = {"ADMIN_TASK_ACTOR": "alice", "ADMIN_TASK_REASON": "release 2026.12",
+           "ADMIN_TASK_APPROVED_BY": "bob-dba,carol"}
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = Path(os.path.realpath("/var/tmp")) / f"tenant-image-{uuid.uuid4().hex[:8]}"
+    root.mkdir(mode=0o755)
+    step = root / "step"
+    step.write_text(STAND_IN)
+    step.chmod(0o755)
+    return step
+
+
+@pytest.fixture(scope="module")
+def containers(program: Path) -> list[dict[str, Any]]:
+    """The stack's containers of the tenant task (tests/infra/harness.py: local_containers)."""
+    return local_containers({
+        "admin-tasks:appTasks": {"migrate-tenants": {
+            "description": "Shared migrations, then each tenant",
+            "steps": [[str(program), "shared"]],
+            "tenantSteps": [[str(program), "tenant", "{tenant}"]]}},
+        "admin-tasks:tenants": {"table": TENANT_TABLE, "schemaColumn": "schema_name"},
+        "admin-tasks:maxParallelTasks": 4}, "admin-tasks-staging-migrate-tenants")
+
+
+@pytest.fixture
+def database() -> Iterator[Any]:
+    engine = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE IF NOT EXISTS {TENANT_TABLE} "
+                                "(schema_name varchar(63) PRIMARY KEY)"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def tenants(database: Any) -> Iterator[list[str]]:
+    """Four tenants of this test: the schemas of a, c and d exist; b's does not, so its
+    step fails."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    names = [f"{prefix}_{letter}" for letter in "abcd"]
+    with database.begin() as connection:
+        for name in names:
+            connection.execute(text(f"INSERT INTO {TENANT_TABLE} VALUES (:n)"), {"n": name})
+            if not name.endswith("_b"):
+                connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    yield names
+    with database.begin() as connection:
+        for name in names:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            connection.execute(text(f"DELETE FROM {TENANT_TABLE} WHERE schema_name = :n"),
+                               {"n": name})
+
+
+def _run(containers: list[dict[str, Any]], run_id: str, controls: TenantControls,
+         during: Any = None) -> EmulatedTask:
+    inputs = {**CONTEXT, "ADMIN_TASK_RUN_ID": run_id}
+    task = EmulatedTask(containers, overrides={
+        "migrate-tenants": inputs,
+        "admin_tasks_record": {**inputs, "ADMIN_TASK_RESULT_KEY": "k1", "DATABASE_URL": POSTGRES,
+                               CONTROLS_VARIABLE: controls.to_json()}})
+    task.run(timeout=90, during=during)
+    return task
+
+
+def _ledger(engine: Any, run_id: str) -> dict[str, tuple[str, int | None, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT schema_name, status, exit_code, attempt FROM admin_task_tenants "
+            "WHERE run_id = :id ORDER BY position"), {"id": run_id}).all()
+    return {row.schema_name: (row.status, row.exit_code, row.attempt) for row in rows}
+
+
+def _migrated(engine: Any, names: list[str]) -> list[str]:
+    with engine.connect() as connection:
+        return [name for name in names if connection.execute(
+            text("SELECT to_regclass(:t)"), {"t": f'"{name}".migrated'}).scalar()]
+
+
+def _result(task: EmulatedTask) -> dict[str, Any]:
+    (line,) = [json.loads(line) for line in task.by_name("admin_tasks_record").lines
+               if line.startswith("{")]
+    return dict(line)
+
+
+def _run_id() -> str:
+    return f"{uuid.uuid4().int % 10**9}-1"
+
+
+def test_a_failure_with_stop_skips_the_tenants_not_started(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    run_id = _run_id()
+    task = _run(containers, run_id, TenantControls(tenants=tuple(tenants)))
+    try:
+        a, b, c, d = tenants
+        assert _ledger(database, run_id) == {a: ("succeeded", 0, 1), b: ("failed", 1, 1),
+                                             c: ("skipped", None, 1), d: ("skipped", None, 1)}
+        assert _migrated(database, tenants) == [a]
+        recorder = task.by_name("admin_tasks_record")
+        assert recorder.exit_code == 1, recorder.lines
+        result = _result(task)
+        assert result["tenantCounts"] == {"succeeded": 1, "failed": 1, "skipped": 2}
+        assert result["resume"] == f"staging/migrate-tenants/{run_id}"
+        app = task.by_name("migrate-tenants")
+        assert any(f"tenant {b}: step 1/1 failed with exit code 1" in line
+                   for line in app.lines), app.lines
+        with database.connect() as connection:
+            row = connection.execute(text("SELECT status, tenant_run FROM admin_task_runs "
+                                          "WHERE run_id = :id"), {"id": run_id}).one()
+        assert row.status == "failed"
+        assert json.loads(row.tenant_run)["counts"] == result["tenantCounts"]
+    finally:
+        task.cleanup()
+
+
+def test_continue_runs_every_tenant_and_still_fails_the_run(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    run_id = _run_id()
+    task = _run(containers, run_id, TenantControls(tenants=tuple(tenants),
+                                                   on_failure="continue"))
+    try:
+        a, b, c, d = tenants
+        assert {name: state[0] for name, state in _ledger(database, run_id).items()} == {
+            a: "succeeded", b: "failed", c: "succeeded", d: "succeeded"}
+        assert _migrated(database, tenants) == [a, c, d]
+        assert task.by_name("admin_tasks_record").exit_code == 1
+        steps = [json.loads(line) for line in
+                 (task.volume("tmp") / "steps.log").read_text().splitlines()]
+        assert steps[0] == ["shared"]  # the steps ran first, once
+    finally:
+        task.cleanup()
+
+
+def test_a_failing_canary_skips_the_rest_even_with_continue(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    run_id = _run_id()
+    a, b, c, d = tenants
+    task = _run(containers, run_id, TenantControls(tenants=(b, a, c, d), canary=1,
+                                                   on_failure="continue"))
+    try:
+        assert {name: state[0] for name, state in _ledger(database, run_id).items()} == {
+            b: "failed", a: "skipped", c: "skipped", d: "skipped"}
+        assert _migrated(database, tenants) == []
+    finally:
+        task.cleanup()
+
+
+def test_a_stopped_worker_ends_its_tenant_interrupted_and_resume_runs_exactly_the_rest(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str],
+        program: Path) -> None:
+    a, _, c, d = tenants
+    waiting = f"{c[:-2]}_wait"
+    with database.begin() as connection:
+        connection.execute(text(f"INSERT INTO {TENANT_TABLE} VALUES (:n)"), {"n": waiting})
+        connection.execute(text(f'CREATE SCHEMA "{waiting}"'))
+    hold = program.with_name(f"hold-{waiting}")
+    hold.write_text("")
+    first = _run_id()
+
+    def stop_while_waiting(task: EmulatedTask) -> bool:
+        if (task.volume("tmp") / "waiting").exists():
+            task.stop("admin-tasks: cancelled by alice")
+            return True
+        return False
+
+    task = _run(containers, first, TenantControls(tenants=(a, waiting, c, d)),
+                during=stop_while_waiting)
+    try:
+        assert _ledger(database, first) == {
+            a: ("succeeded", 0, 1), waiting: ("interrupted", 7, 1), c: ("pending", None, 1),
+            d: ("pending", None, 1)}
+    finally:
+        task.cleanup()
+    hold.unlink()  # the waiting tenant's migration now runs through
+    second = _run_id()
+    resumed = _run(containers, second, TenantControls(
+        resume=f"staging/migrate-tenants/{first}"))
+    try:
+        assert resumed.by_name("admin_tasks_record").exit_code == 0, resumed.by_name(
+            "admin_tasks_record").lines
+        # Exactly the rest, in order, each on its second attempt; a not run again.
+        assert _ledger(database, second) == {waiting: ("succeeded", 0, 2),
+                                             c: ("succeeded", 0, 2), d: ("succeeded", 0, 2)}
+        assert _migrated(database, [a, waiting, c, d]) == [a, waiting, c, d]
+    finally:
+        resumed.cleanup()
+        with database.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{waiting}" CASCADE'))
+            connection.execute(text(f"DELETE FROM {TENANT_TABLE} WHERE schema_name = :n"),
+                               {"n": waiting})
+
+
+def test_an_unknown_tenant_is_refused_before_anything_is_written(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    run_id = _run_id()
+    task = _run(containers, run_id, TenantControls(tenants=(tenants[0], "no_such_tenant")))
+    try:
+        recorder = task.by_name("admin_tasks_record")
+        assert recorder.exit_code == 2, recorder.lines
+        assert any("no_such_tenant" in line for line in recorder.lines)
+        assert task.by_name("migrate-tenants").never_started
+        assert _ledger(database, run_id) == {}
+        with database.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM admin_task_runs WHERE "
+                                           "run_id = :id"), {"id": run_id}).scalar() == 0
+    finally:
+        task.cleanup()
