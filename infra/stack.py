@@ -105,8 +105,9 @@ def build_stack(config: StackConfig, settings: dict[str, Any], *, parent: pulumi
 
 def _github_provider(config: StackConfig, opts: pulumi.ResourceOptions) -> github.Provider:
     """This project's own GitHub provider. An explicit provider reads no `github:` config
-    of its own, so the stack's `github:token` secret is handed to it here; without one the
-    provider reads `GITHUB_TOKEN` from the environment (docs/DEPLOYING.md, "GitHub token")."""
+    of its own, so the stack's `github:token` secret (when set, it wins) is handed to it
+    here; without one the provider's SDK reads `GITHUB_TOKEN` from the environment, as a
+    secret too (docs/DEPLOYING.md, end of "Stack config")."""
     token = pulumi.Config("github").get_secret("token")
     return github.Provider("github", owner=config.github.owner, token=token, opts=opts)
 

@@ -17,7 +17,12 @@ from infra.policy.iam_rules import (
     statements,
 )
 from infra.policy.permission_rules import ROLE_POLICY, cluster_accounts
-from infra.policy.resource_rules import CREDENTIAL_IN_URL, PRODUCTION_TAG, SECRETISH_NAME
+from infra.policy.resource_rules import (
+    CREDENTIAL_IN_URL,
+    PRODUCTION_TAG,
+    SECRETISH_NAME,
+    is_production,
+)
 from infra.policy.stack_rules import ROLE, Finding, Resources
 from infra.policy.trust_rules import source_account
 
@@ -50,11 +55,7 @@ def secret_violations(resource_type: str, props: Props) -> list[str]:
         if not SECRET_NAME.fullmatch(str(props.get("name", ""))):
             found.append(f"secret name {props.get('name')!r} must be admin-tasks/<env>/<name>")
         window = props.get("recoveryWindowInDays")
-        # 0 deletes at once: only on a secret tagged as outside production (an untagged
-        # one may be production's).
-        tags = props.get("tags")
-        at_once = window == 0 and isinstance(tags, Mapping) and \
-            str(tags.get(PRODUCTION_TAG, "")).lower() == "false"
+        at_once = window == 0 and _outside_production(props)
         if not at_once and (not isinstance(window, (int, float)) or not 7 <= window <= 30):
             found.append(f"recovery window must be set to 7-30 days (0 outside production; "
                          f"got {window!r})")
@@ -75,6 +76,14 @@ def secret_violations(resource_type: str, props: Props) -> list[str]:
         return [f"variable {props.get('variableName')} looks like a secret: variables are "
                 "plain text"]
     return []
+
+
+def _outside_production(props: Props) -> bool:
+    """Whether a secret may be deleted at once (window 0): tagged as outside production (an
+    untagged one may be production's) and not of a `prod*` environment, the name floor."""
+    tags, match = props.get("tags"), SECRET_ENVIRONMENT.search(str(props.get("name") or ""))
+    return isinstance(tags, Mapping) and str(tags.get(PRODUCTION_TAG, "")).lower() == "false" \
+        and not (match and is_production(match.group(1)))
 
 
 def _readers(props: Props, secret_key: str) -> list[str]:
