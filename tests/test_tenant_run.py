@@ -95,13 +95,16 @@ def tenants(database: Any) -> Iterator[list[str]]:
                                {"n": name})
 
 
+SHELLS = {"dash": "/usr/bin/dash", "bash": "/bin/bash", "busybox": "/bin/busybox"}
+
+
 def _run(containers: list[dict[str, Any]], run_id: str, controls: TenantControls,
-         during: Any = None) -> EmulatedTask:
+         during: Any = None, shell: str | None = None) -> EmulatedTask:
     inputs = {**CONTEXT, "ADMIN_TASK_RUN_ID": run_id}
     task = EmulatedTask(containers, overrides={
         "migrate-tenants": inputs,
         "admin_tasks_record": {**inputs, "ADMIN_TASK_RESULT_KEY": "k1", "DATABASE_URL": POSTGRES,
-                               CONTROLS_VARIABLE: controls.to_json()}})
+                               CONTROLS_VARIABLE: controls.to_json()}}, shell=shell)
     task.run(timeout=90, during=during)
     return task
 
@@ -130,10 +133,15 @@ def _run_id() -> str:
     return f"{uuid.uuid4().int % 10**9}-1"
 
 
+@pytest.mark.parametrize("shell", sorted(SHELLS))
 def test_a_failure_with_stop_skips_the_tenants_not_started(
-        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+        containers: list[dict[str, Any]], database: Any, tenants: list[str], shell: str) -> None:
+    """On the /bin/sh of Debian (dash), Amazon Linux (bash) and Alpine (BusyBox), the
+    application container running as the stack's non-root user."""
+    if not os.path.exists(SHELLS[shell]):
+        pytest.skip(f"{shell} is not installed (apt-get install -y {shell})")
     run_id = _run_id()
-    task = _run(containers, run_id, TenantControls(tenants=tuple(tenants)))
+    task = _run(containers, run_id, TenantControls(tenants=tuple(tenants)), shell=SHELLS[shell])
     try:
         a, b, c, d = tenants
         assert _ledger(database, run_id) == {a: ("succeeded", 0, 1), b: ("failed", 1, 1),

@@ -53,8 +53,12 @@ def test_the_inputs() -> None:
     assert {name: (spec["type"], spec.get("required", False)) for name, spec in INPUTS.items()} == {
         "environment": ("environment", True), "task": ("choice", True),
         "email": ("string", False), "params": ("string", False), "reason": ("string", True),
-        "preview": ("boolean", False)}
+        "preview": ("boolean", False), "tenants": ("string", False),
+        "parallel": ("string", False), "canary": ("string", False),
+        "on_failure": ("choice", False)}
     assert INPUTS["preview"]["default"] is False
+    assert len(INPUTS) <= 10  # GitHub's limit for workflow_dispatch
+    assert INPUTS["on_failure"]["options"] == ["stop", "continue"]
 
 
 def test_the_run_name_shows_task_environment_and_who_asked() -> None:
@@ -131,7 +135,9 @@ def test_inputs_reach_scripts_only_through_env() -> None:
     for launcher_env in (step("Run the task")["env"], step("Check the request", CHECK_JOB)["env"]):
         assert {name: launcher_env[variable] for variable, name in [
             ("TASK", "task"), ("TARGET_ENVIRONMENT", "environment"), ("EMAIL", "email"),
-            ("PARAMS", "params"), ("REASON", "reason"), ("PREVIEW", "preview")]} == {
+            ("PARAMS", "params"), ("REASON", "reason"), ("PREVIEW", "preview"),
+            ("TENANTS", "tenants"), ("PARALLEL", "parallel"), ("CANARY", "canary"),
+            ("ON_FAILURE", "on_failure")]} == {
             name: f"${{{{ inputs.{name} }}}}" for name in INPUTS}
     run_env = step("Run the task")["env"]
     assert run_env["ADMIN_TASKS_SETTINGS"] == "${{ vars.ADMIN_TASKS_SETTINGS }}"
@@ -296,3 +302,27 @@ def test_each_further_approval_is_one_more_environment_gating_one_job_in_a_chain
     assert JOB["needs"] == ["check", *(f"approval-{n}" for n in range(2, len(names) + 1))]
     assert "!contains(needs.*.result, 'failure')" in JOB["if"]
     assert "!contains(needs.*.result, 'cancelled')" in JOB["if"]
+
+
+@pytest.mark.parametrize("name, job", [("Run the task", JOB), ("Check the request", CHECK_JOB)])
+@pytest.mark.parametrize(("inputs", "flags"), [
+    ({"TENANTS": "acme,globex", "PARALLEL": "4", "CANARY": "2", "ON_FAILURE": "continue"},
+     {"tenants": "acme,globex", "parallel": 4, "canary": 2, "on_failure": "continue",
+      "resume": None}),
+    ({"TENANTS": "resume:staging/migrate/4242-1", "ON_FAILURE": "stop"},
+     {"tenants": None, "parallel": None, "canary": None, "on_failure": None,
+      "resume": "staging/migrate/4242-1"}),
+    ({"TENANTS": "", "PARALLEL": "", "CANARY": "", "ON_FAILURE": "stop"},
+     {"tenants": None, "parallel": None, "canary": None, "on_failure": None, "resume": None}),
+])
+def test_the_tenant_inputs_become_the_launchers_flags_in_both_jobs(
+        tmp_path: Path, name: str, job: dict[str, Any], inputs: dict[str, str],
+        flags: dict[str, Any]) -> None:
+    """Both jobs pass the same controls (the digest binds them); an empty input passes no
+    flag, so a task without tenantSteps is not refused for the form's defaults."""
+    argv = run_launcher_step(tmp_path, name, job, TASK="migrate", TARGET_ENVIRONMENT="staging",
+                             EMAIL="", PARAMS="", REASON="release", PREVIEW="false",
+                             RUNNER_TEMP="/tmp", APPROVED_REQUEST="abc", **inputs)
+
+    args = build_parser().parse_args(argv[2:])
+    assert {flag: getattr(args, flag) for flag in flags} == flags

@@ -45,7 +45,7 @@ def render_approval_request(inputs: CheckedInputs, required_approvals: int = 1) 
              "", "Approve only if every value below is what should run: it is exactly what "
              "the approved job will pass.", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
-    lines += ["", *_parameters(inputs), "", *_steps(inputs), "",
+    lines += ["", *_parameters(inputs), "", *_steps(inputs), "", *_tenants(inputs),
               f"Request digest: {code(inputs.digest())}. The approved job recomputes it from "
               "the deployed stack and refuses to start anything that differs."]
     return "\n".join(lines) + "\n\n"
@@ -84,6 +84,28 @@ def _steps(inputs: CheckedInputs) -> list[str]:
              "| step | argv |", "|---|---|"]
     lines += [f"| {number} | {code(json.dumps(step, ensure_ascii=False))} |"
               for number, step in enumerate(argv, start=1)]
+    return lines
+
+
+def _tenants(inputs: CheckedInputs) -> list[str]:
+    """A tenant run: what runs for each tenant and how the run goes over them."""
+    controls = inputs.tenant_controls
+    if controls is None:
+        return []
+    which = (f"the tenants of run {code(controls.resume)} that did not succeed, nothing else"
+             if controls.resume else ", ".join(code(t) for t in controls.tenants)
+             if controls.tenants else "every tenant the stack's tenant table lists")
+    rows = [("Tenants", which),
+            ("Canary", f"the first {controls.canary} alone; the rest only if they all "
+                       "succeed" if controls.canary else "none: every tenant may start at once"),
+            ("After a failure", "stop: the tenants not started are skipped"
+             if controls.on_failure == "stop" else "continue with the rest"),
+            ("ECS tasks at once", code(str(controls.parallel)))]
+    lines = ["**Then, for each tenant** (after the steps above succeeded), with "
+             f"{code('{tenant}')} its schema name:", "", "| step | argv |", "|---|---|"]
+    lines += [f"| {number} | {code(json.dumps(step, ensure_ascii=False))} |"
+              for number, step in enumerate(inputs.tenant_argv(), start=1)]
+    lines += ["", "| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows), ""]
     return lines
 
 

@@ -93,6 +93,7 @@ _CAUSES = {
     "task": "the task", "environment": "the environment", "parameters": "the parameters",
     "reason": "the reason", "timeoutSeconds": "the timeout", "preview": "the preview flag",
     "argv": "the command it runs",
+    "tenantRun": "the tenant controls (--tenants, --resume, --canary, --on-failure, --parallel)",
 }
 
 

@@ -28,9 +28,10 @@ class TenantReport:
         found = [r for r in results if isinstance(r, Mapping)]
         tenants = tuple(t for r in found for t in r.get("tenants") or []
                         if isinstance(t, Mapping))
-        counted: list[dict[str, int]] = [r["tenantCounts"] for r in found if isinstance(r.get("tenantCounts"), dict)]
-        counts: dict[str, int] = max(counted, key=lambda c: (sum(c.values()) - c.get("running", 0),
-                                             -c.get("running", 0)), default={})
+        counted: list[dict[str, int]] = [r["tenantCounts"] for r in found
+                                         if isinstance(r.get("tenantCounts"), dict)]
+        # The recorder that ended last saw the fewest tenants still running.
+        counts: dict[str, int] = min(counted, key=lambda c: c.get("running", 0), default={})
         resume = next((str(r["resume"]) for r in found if r.get("resume")), None)
         return cls(tenants=tenants, counts=dict(counts), resume=resume, last_lines=last_lines)
 

@@ -165,6 +165,29 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
         ("admin-tasks:superuserSecretSeal is only used", "remove it")),
     "missing region": ("staging", lambda config: config.pop("aws:region"),
                        ("aws:region is required",)),
+    "tenant steps without the tenants": (
+        "staging", _unset("tenants"),
+        ("admin-tasks:appTasks.migrate.tenantSteps needs to know where the tenants are",)),
+    "a tenant table that is not an identifier": (
+        "staging", _set("tenants", {"table": "clients; drop table x", "schemaColumn": "s"}),
+        ("admin-tasks:tenants", "must be a table name")),
+    "a schema column that is not an identifier": (
+        "staging", _set("tenants", {"table": "public.customers_client",
+                                    "schemaColumn": "schema-name"}),
+        ("admin-tasks:tenants", "schemaColumn must be a column name")),
+    "an excluded schema that is not a schema name": (
+        "staging", _set("tenants", {"table": "c", "schemaColumn": "s", "exclude": ["-x"]}),
+        ("admin-tasks:tenants", "is not a schema name")),
+    "more parallel tasks than a run may use": (
+        "staging", _set("maxParallelTasks", 17), ("admin-tasks:maxParallelTasks",)),
+    "a parameter named like the tenant placeholder": (
+        "staging", lambda config: config["admin-tasks:appTasks"]["migrate"].__setitem__(
+            "parameters", {"tenant": {"type": "string", "description": "x", "pattern": ".+"}}),
+        ("appTasks.migrate.parameters.tenant", "reserved {tenant} placeholder")),
+    "the tenant placeholder outside tenantSteps": (
+        "staging", lambda config: config["admin-tasks:appTasks"]["migrate"].__setitem__(
+            "steps", [["python", "manage.py", "migrate_schemas", "--schema={tenant}"]]),
+        ("{tenant}", "names no parameter")),
 }
 
 

@@ -1,0 +1,168 @@
+"""A tenant run from the launcher's side, against moto: ``--parallel K`` starts exactly K
+tasks of the one task definition, each recorder told its worker number and the run's
+controls (the application never); all are followed together, stopped together on a
+cancel; the exit code is the first failing task's; the summary has a row per tenant."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.contract.outcome import bound_to_run
+from tasks.contract.run_record import PREPARE_CONTAINER, RECORD_CONTAINER
+from tasks.contract.tenants import CONTROLS_VARIABLE, WORKER_VARIABLE
+from tests.launcher.conftest import LOG_GROUP, Launcher, World
+
+MIGRATE = ("run", "migrate", "--environment", "staging", "--reason", "release 2026.12")
+
+
+def _environment(task: Any, container: str) -> dict[str, str]:
+    (override,) = [o for o in task.overrides["containerOverrides"] if o["name"] == container]
+    return {item["name"]: item["value"] for item in override.get("environment", [])}
+
+
+def _by_worker(world: World) -> dict[int, Any]:
+    return {int(_environment(task, RECORD_CONTAINER)[WORKER_VARIABLE]): task
+            for task in world.tasks()}
+
+
+def _finish(world: World, task: Any, code: int, tenants: list[dict[str, Any]],
+            counts: dict[str, int], app_lines: list[str]) -> None:
+    """The task ends as its recorder would end it: app lines, then the bound result line."""
+    line = {"ok": code == 0, "outcome": "succeeded" if code == 0 else "failed",
+            "wasNew": True, "exitCode": code, "tenants": tenants, "tenantCounts": counts,
+            "resume": "staging/migrate/4242-1"}
+    for container, lines in ((task.containers[-1].name, app_lines), (RECORD_CONTAINER, [
+            json.dumps(bound_to_run(line, _environment(task, RECORD_CONTAINER)))])):
+        if not lines:
+            continue
+        stream = f"admin-tasks/{container}/{task.id}"
+        world.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+        first = max(world.last_timestamp + 1, int(time.time() * 1000))
+        world.last_timestamp = first + len(lines)
+        world.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=[
+            {"timestamp": first + i, "message": text} for i, text in enumerate(lines)])
+    task.last_status = task.desired_status = "STOPPED"
+    task.stop_code = "EssentialContainerExited"
+    for container in task.containers:
+        if container.name != PREPARE_CONTAINER:
+            container.exitCode = code
+
+
+def test_parallel_starts_k_tasks_and_the_summary_has_a_row_per_tenant(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    def finish_all() -> None:
+        tasks = _by_worker(world)
+        counts = {"succeeded": 2, "failed": 1, "skipped": 1}
+        _finish(world, tasks[1], 0, [{"schema": "acme", "status": "succeeded", "exitCode": 0,
+                                      "seconds": 9.5}], counts,
+                ["admin-tasks: tenant acme: step 1/1: python manage.py migrate_schemas"])
+        _finish(world, tasks[2], 1, [{"schema": "globex", "status": "failed", "exitCode": 1,
+                                      "seconds": 3.0}], counts,
+                ["admin-tasks: tenant globex: step 1/1: python manage.py migrate_schemas",
+                 "django.db.utils.ProgrammingError: relation does not exist"])
+        _finish(world, tasks[3], 0, [{"schema": "initech", "status": "succeeded",
+                                      "exitCode": 0, "seconds": 8.0}], counts, [])
+
+    launch.clock.after(10, finish_all)
+    summary = tmp_path / "summary.md"
+    run = launch(*MIGRATE, "--parallel", "3", "--on-failure", "stop",
+                 GITHUB_STEP_SUMMARY=str(summary))
+
+    assert run.exit_code == 1, run.stderr
+    tasks = _by_worker(world)
+    assert sorted(tasks) == [1, 2, 3] and len(world.tasks()) == 3
+    assert world.calls.count("RunTask") == 3
+    controls = json.loads(_environment(tasks[2], RECORD_CONTAINER)[CONTROLS_VARIABLE])
+    assert controls == {"canary": 1, "onFailure": "stop", "parallel": 3, "tenants": [],
+                        "resume": None}
+    application = _environment(tasks[2], "migrate")
+    assert CONTROLS_VARIABLE not in application and WORKER_VARIABLE not in application
+    assert [{tag["key"]: tag["value"] for tag in task.tags}["admin-tasks:worker"]
+            for _, task in sorted(tasks.items())] == ["1/3", "2/3", "3/3"]
+    # Each application line is shown under the tenant its script named.
+    assert any(line.endswith("[globex] django.db.utils.ProgrammingError: relation does not "
+                             "exist") for line in run.lines), run.lines
+    text = summary.read_text()
+    assert "| `globex` | `failed` | `1` | 3.0 s | " in text
+    assert "relation does not exist" in text.split("`globex`")[1].split("\n")[0]
+    assert "| `acme` | `succeeded` | `0` | 9.5 s | - |" in text
+    assert "`--resume staging/migrate/4242-1`" in text
+    assert text.count("### Admin task") == 1  # one run block, then the tenant table
+    assert run.result["tenantCounts"] == {"succeeded": 2, "failed": 1, "skipped": 1}
+
+
+def test_a_cancel_stops_every_task_of_the_run(launch: Launcher, world: World) -> None:
+    def cancel() -> None:
+        """GitHub's SIGINT, as the main thread gets it; the pause lets its handler run
+        before the other task's watch moves the fake clock on."""
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
+
+    launch.clock.after(10, cancel)
+
+    run = launch(*MIGRATE, "--parallel", "2")
+
+    assert run.exit_code == 130, (run.stderr, run.lines)
+    assert world.calls.count("StopTask") == 2
+    assert all("cancelled" in (task.stopped_reason or "") for task in world.tasks())
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--parallel", "0"), "--parallel must be 1 to 4 (the stack's maxParallelTasks), got 0"),
+    (("--parallel", "5"), "--parallel must be 1 to 4 (the stack's maxParallelTasks), got 5"),
+    (("--canary", "101"), "--canary must be 0 to 100 tenants, got 101"),
+    (("--tenants", "acme,-rf"), "--tenants names '-rf' is not a schema name"),
+    (("--resume", "prod/migrate/4242-1"), "--resume names a run of migrate on prod, not of "
+                                          "migrate on staging"),
+    (("--resume", "staging/clearsessions/4242-1"), "--resume names a run of clearsessions"),
+    (("--resume", "4242-1"), "--resume '4242-1' is not a run"),
+    (("--resume", "staging/migrate/1-1", "--tenants", "acme"), "--resume and --tenants exclude"),
+    (("--no-wait",), "--no-wait: a tenant run is followed to its end"),
+    (("--preview", "--parallel", "2"), "--parallel: a preview runs the steps' preview only"),
+])
+def test_a_bad_control_is_exit_2_before_any_aws_call(
+        launch: Launcher, world: World, flags: tuple[str, ...], message: str) -> None:
+    run = launch(*MIGRATE, *flags)
+
+    assert run.exit_code == 2 and message in run.stderr, run.stderr
+    assert world.clients_made == [] and world.tasks() == []
+
+
+def test_a_control_for_a_task_without_tenant_steps_is_exit_2(
+        launch: Launcher, world: World) -> None:
+    run = launch("run", "clearsessions", "--environment", "staging", "--reason", "weekly",
+                 "--canary", "2")
+
+    assert run.exit_code == 2
+    assert "--canary: task clearsessions declares no tenantSteps" in run.stderr
+    assert world.clients_made == []
+
+
+def test_the_controls_are_bound_by_the_approved_request(
+        launch: Launcher, world: World, tmp_path: Path) -> None:
+    """The reviewer sees the tenant steps and controls and approves two tasks at once; the
+    gated job asks for four: refused (exit 3), naming the controls, before any AWS call."""
+    request = tmp_path / "request.md"
+    checked = launch(*MIGRATE, "--parallel", "2", "--tenants", "acme,globex", "--check",
+                     GITHUB_STEP_SUMMARY=str(request))
+    assert checked.exit_code == 0, checked.stderr
+    shown = request.read_text()
+    assert '| 1 | `["python", "manage.py", "migrate_schemas", "--schema={tenant}", ' in shown
+    assert "| Tenants | `acme`, `globex` |" in shown
+    assert "| ECS tasks at once | `2` |" in shown
+    assert "| After a failure | stop: the tenants not started are skipped |" in shown
+
+    run = launch(*MIGRATE, "--parallel", "4", "--tenants", "acme,globex",
+                 f"--approved-request={checked.result['request']}")
+
+    assert run.exit_code == 3
+    assert "the tenant controls (--tenants, --resume, --canary" in run.stderr
+    assert "the parameters" not in run.stderr
+    assert world.clients_made == [] and world.tasks() == []
