@@ -65,6 +65,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/seeding.py
 	$(BIN)/python benchmarks/launcher.py
 	$(BIN)/python benchmarks/program.py
+	$(BIN)/python benchmarks/tenants.py
 
 clean:
 	rm -rf $(VENV) admin-tasks.db audit-trail-demo.db .pytest_cache .mypy_cache .ruff_cache

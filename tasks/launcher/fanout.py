@@ -82,11 +82,18 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
         for worker in workers:
             if cancellation.requested:
                 break
-            arn = start_task(worker.request, clients, worker.printer,
-                         lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
+            try:
+                arn = start_task(worker.request, clients, worker.printer,
+                                 lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
+            except AdminTaskError as error:
+                if worker is workers[0]:
+                    raise
+                worker.printer.status(f"could not start this task ({error}); the tasks "
+                                      "already started take its tenants")
+                break
             worker.transcript = Transcript(worker.printer, worker.request)
             worker.watch = watch_task(worker.request, clients, runtime, arn, cancellation,
-                                  worker.transcript)
+                                      worker.transcript)
         started = [worker for worker in workers if worker.watch is not None]
         with workflow_commands_paused(printer, environ):
             threads = [threading.Thread(target=_follow, args=(worker, request.timeout_seconds),

@@ -31,7 +31,8 @@ class TenantReport:
         counted: list[dict[str, int]] = [r["tenantCounts"] for r in found
                                          if isinstance(r.get("tenantCounts"), dict)]
         # The recorder that ended last saw the fewest tenants still running.
-        counts: dict[str, int] = min(counted, key=lambda c: c.get("running", 0), default={})
+        counts: dict[str, int] = min(counted, key=lambda c: (c.get("running", 0),
+                                                            c.get("pending", 0)), default={})
         resume = next((str(r["resume"]) for r in found if r.get("resume")), None)
         return cls(tenants=tenants, counts=dict(counts), resume=resume, last_lines=last_lines)
 

@@ -166,3 +166,29 @@ def test_the_controls_are_bound_by_the_approved_request(
     assert "the tenant controls (--tenants, --resume, --canary" in run.stderr
     assert "the parameters" not in run.stderr
     assert world.clients_made == [] and world.tasks() == []
+
+
+def test_a_task_that_cannot_start_leaves_the_started_ones_followed(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ECS refuses the third RunTask (capacity): the two started tasks are still followed
+    to their end (they take its tenants), not left running unwatched."""
+    from tasks.contract.errors import TaskFailedToStart
+    from tasks.launcher import fanout
+
+    real = fanout.start_task
+
+    def third_fails(request: Any, *args: Any) -> str:
+        if request.worker == 3:
+            raise TaskFailedToStart("ECS did not start migrate: RESOURCE:FARGATE")
+        return real(request, *args)
+
+    monkeypatch.setattr(fanout, "start_task", third_fails)
+    launch.clock.after(10, lambda: [_finish(world, task, 0, [], {"succeeded": 5}, [])
+                                    for task in world.tasks()])
+
+    run = launch(*MIGRATE, "--parallel", "3")
+
+    assert run.exit_code == 0, run.stderr
+    assert len(world.tasks()) == 2
+    assert any("[task 3/3] could not start this task" in line for line in run.lines)
+    assert run.result["tenantCounts"] == {"succeeded": 5}
