@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export EMAIL
 
-.PHONY: seed test lint pytest bench clean
+.PHONY: seed try test lint pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ seed: $(VENV)/.runtime-installed
 	@test -n "$$EMAIL" || { echo "usage: make seed EMAIL=you@example.com" >&2; exit 2; }
 	$(BIN)/python -m tasks init-db --profile role
 	$(BIN)/python -m tasks seed-admin --email "$$EMAIL"
+
+## try: a whole run on this machine, no AWS or GitHub: the approval request, the launcher
+## following the task live (moto, a local process for the container), the job summary and
+## the audit row in ./admin-tasks-try.db (demo/whole_run.py)
+try: $(VENV)/.test-installed
+	$(BIN)/python demo/whole_run.py
 
 # checkov pins many packages that would conflict with ours: it gets its own virtualenv
 # (inside $(VENV), so `make clean` and .gitignore cover it).
