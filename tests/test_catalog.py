@@ -76,3 +76,10 @@ def test_every_built_in_task_is_a_command_that_can_preview() -> None:
     for entry in CATALOG:
         args = build_parser().parse_args([*entry.command, "--preview"])
         assert args.preview is True, entry.name
+
+
+def test_seed_superusers_one_parameter_is_an_optional_schema_in_the_parameter_namespace() -> None:
+    """Optional: without it the superuser is the search path's (public), as before."""
+    [schema] = get_task("seed-superuser").parameters
+    assert (schema.name, schema.env_var, schema.required) == (
+        "schema", "ADMIN_TASK_PARAM_SCHEMA", False)

@@ -211,7 +211,7 @@ DJANGO_SCRIPT = textwrap.dedent(
 )
 
 
-def _django(database_settings: dict[str, Any], *args: str) -> str:
+def run_django(database_settings: dict[str, Any], *args: str) -> str:
     completed = subprocess.run(
         [sys.executable, "-c", DJANGO_SCRIPT, json.dumps(database_settings), *args],
         capture_output=True, text=True, check=True, timeout=120,
@@ -232,11 +232,11 @@ def django_database_settings(database: Database) -> dict[str, Any]:
 def test_a_superuser_seeded_into_djangos_own_schema_can_log_in(database: Database, cli: Any) -> None:
     """Django creates auth_user with its migrations; our row must satisfy its model."""
     settings = django_database_settings(database)
-    _django(settings, "migrate")
+    run_django(settings, "migrate")
 
     run = cli(["seed-superuser"], superuser_env(database))
 
     assert run.code == 0, run.stderr
-    loaded = json.loads(_django(settings, "check", PASSWORD))
+    loaded = json.loads(run_django(settings, "check", PASSWORD))
     assert loaded == {"password_ok": True, "superuser": True, "staff": True, "active": True,
                       "email": "ops@example.com"}

@@ -82,6 +82,12 @@ class CatalogEntry:
 EMAIL = ParameterSpec("email", "email", "the admin's email address", "ADMIN_EMAIL")
 USERNAME = ParameterSpec("username", "string", "the superuser's username", "ADMIN_USERNAME",
                          pattern=r"[\w.@+-]{1,150}")
+#: A lower-case PostgreSQL identifier, never a pg_ system schema (django-tenants refuses
+#: those too). Optional: without it the tables are those of the connection's search path.
+SCHEMA = ParameterSpec("schema", "string", "the PostgreSQL schema of auth_user, e.g. a "
+                       "django-tenants tenant's; default: the search path's, public",
+                       "ADMIN_TASK_PARAM_SCHEMA", required=False,
+                       pattern=r"(?!pg_)[a-z_][a-z0-9_]{0,62}", max_length=63)
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
@@ -95,7 +101,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         name="seed-superuser",
         description="Make sure a Django superuser exists, from the superuser secret.",
         command=("seed-superuser",),
-        parameters=(),
+        parameters=(SCHEMA,),
         secrets=("database", "django-superuser"),
     ),
     CatalogEntry(

@@ -25,9 +25,11 @@ MAX_STRING_LENGTH = 256
 MAX_CHOICES = 64
 MAX_DESCRIPTION_LENGTH = 200
 PARAMETER_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
-# Parameters may only fill variables of their own namespace: an application task's
-# ADMIN_TASK_PARAM_*, or the inputs the built-in commands read. Never DATABASE_*, PG*,
-# PYTHON*, PATH, the package's own settings (ADMIN_TASKS_*) or the run context.
+# Parameters may only fill variables of their own namespace: ADMIN_TASK_PARAM_<NAME>
+# (every application task's, and a built-in task's newer ones such as seed-superuser's
+# schema), or the two inputs the built-in commands read since before it. Never
+# DATABASE_*, PG*, PYTHON*, PATH, the package's own settings (ADMIN_TASKS_*) or the
+# run context.
 PARAMETER_ENV = re.compile(r"ADMIN_TASK_PARAM_[A-Z0-9_]{1,40}|ADMIN_EMAIL|ADMIN_USERNAME")
 
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")

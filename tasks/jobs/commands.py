@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,7 @@ from tasks.jobs.inputs import (
 )
 from tasks.jobs.profiles import choose_profile
 from tasks.jobs.schema import create_tables
+from tasks.jobs.tenant_schema import SCHEMA_VARIABLE, schema_input
 
 
 def _init_db(args: argparse.Namespace, environ: Mapping[str, str]) -> CommandResult:
@@ -51,6 +53,7 @@ def _seed_superuser(args: argparse.Namespace, environ: Mapping[str, str]) -> Com
     password = superuser_password(environ)
     rounds = iterations(args.iterations, environ)
     run = Run.prepare(args, environ, "django")
+    run = replace(run, schema=schema_input(args.schema, environ, run.target))
     # The new row's first and last names are empty, so these are all it can resemble.
     password_hash = checked_hash(password, {"username": username, "email": email}, rounds)
     return run.perform(partial(seed_superuser, username=username, email=email,
@@ -72,4 +75,7 @@ def add_seed_commands(commands: Any) -> None:
                                   _seed_superuser, kind="django")
     superuser.add_argument("--username", help="default: DJANGO_SUPERUSER_USERNAME")
     superuser.add_argument("--email", help="default: DJANGO_SUPERUSER_EMAIL")
+    superuser.add_argument("--schema", help="the PostgreSQL schema of auth_user, e.g. a "
+                           f"django-tenants tenant's (default: {SCHEMA_VARIABLE}, else the "
+                           "search path: public)")
     add_iterations(superuser)

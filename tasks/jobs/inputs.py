@@ -89,12 +89,14 @@ def iterations(flag: str | None, environ: Mapping[str, str]) -> int:
 
 @dataclass(frozen=True)
 class Run:
-    """A command whose run context, profile and database are valid; nothing opened yet."""
+    """A command whose run context, profile and database are valid; nothing opened yet.
+    ``schema``: the PostgreSQL schema of the profile's tables (None: the search path's)."""
 
     context: RunContext
     profile: Profile
     target: DatabaseTarget
     preview: bool
+    schema: str | None = None
 
     @classmethod
     def prepare(cls, args: argparse.Namespace, environ: Mapping[str, str],
@@ -107,5 +109,5 @@ class Run:
         from tasks.jobs.operation import perform
 
         result = perform(make_engine(self.target), self.target, self.profile, self.context, act,
-                         preview=self.preview)
+                         preview=self.preview, schema=self.schema)
         return CommandResult.from_task(result)

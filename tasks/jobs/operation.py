@@ -31,6 +31,7 @@ from tasks.contract.outcome import Decision, TaskResult
 from tasks.jobs.database import DatabaseTarget, apply_timeouts, database_errors
 from tasks.jobs.profiles import Profile, TableSpec
 from tasks.jobs.schema import Tables, build_tables
+from tasks.jobs.tenant_schema import enter_schema
 
 
 @contextmanager
@@ -52,12 +53,14 @@ def new_id_values(spec: TableSpec) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a command's decision runs with: the open transaction and the profile's tables."""
+    """What a command's decision runs with: the open transaction and the profile's tables
+    (in ``schema``, when one was given)."""
 
     connection: Connection
     profile: Profile
     tables: Tables
     now: datetime
+    schema: str | None = None
 
     @property
     def users(self) -> Table:
@@ -118,12 +121,15 @@ def write_audit(scope: Scope, decision: Decision, record: Mapping[str, Any]) -> 
 
 
 def perform(engine: Engine, target: DatabaseTarget, profile: Profile, context: RunContext,
-            act: Act, *, preview: bool) -> TaskResult:
+            act: Act, *, preview: bool, schema: str | None = None) -> TaskResult:
     """Run ``act`` and write its audit row in one transaction: committed, or rolled back
-    for a preview. Inputs are validated by the caller, before this opens a connection."""
+    for a preview; with ``schema``, on the profile's tables in that PostgreSQL schema.
+    Inputs are validated by the caller, before this opens a connection."""
     tables = build_tables(profile)
     with transaction(engine, target, preview=preview) as connection:
-        scope = Scope(connection, profile, tables, datetime.now(UTC))
+        if schema is not None:
+            enter_schema(connection, target, schema, tables)
+        scope = Scope(connection, profile, tables, datetime.now(UTC), schema)
         decision = act(scope)
         record = audit_record(decision, context)
         write_audit(scope, decision, record)

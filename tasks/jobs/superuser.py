@@ -50,17 +50,21 @@ def seed_superuser(scope: Scope, *, username: str, email: str, password_hash: st
     was_new, row = insert_or_lock(
         scope, values, conflict=scope.column("username"), conflict_where=None,
         match=with_username(scope, username), fields=DJANGO_FIELDS)
+    # The schema, when one was given, is named in the record and in every message.
     user, subject = django_user(row), {"username": username}
+    where = ""
+    if scope.schema is not None:
+        subject["schema"], where = scope.schema, f" in schema {scope.schema}"
     if was_new:
         # The audit record says a password was set, never what it or its hash is.
-        return Decision("created", "superuser_seeded", f"created superuser {username}", user,
-                        Changes(None, {**written, "password": "set"}), subject)
+        return Decision("created", "superuser_seeded", f"created superuser {username}{where}",
+                        user, Changes(None, {**written, "password": "set"}), subject)
     if row["isSuperuser"] and row["isActive"]:
         return Decision.unchanged("exists", "superuser_seed_noop",
-                                  f"{username} is already an active superuser; password left "
-                                  "unchanged", user, subject)
+                                  f"{username} is already an active superuser{where}; password "
+                                  "left unchanged", user, subject)
     state = "inactive" if row["isSuperuser"] else "not a superuser"
     return Decision.unchanged(
         "refused", "superuser_seed_refused",
-        f"user {username} exists and is {state}; refusing to elevate or reactivate it. Change "
-        "that account in the application, or choose another username", user, subject)
+        f"user {username} exists{where} and is {state}; refusing to elevate or reactivate it. "
+        "Change that account in the application, or choose another username", user, subject)

@@ -43,7 +43,7 @@ INVALID = {
         "name@example.com"),
     "unknown parameter": (
         ("run", "seed-superuser", *STAGING, "--param", "email=a@example.com", *REASON), {},
-        "task seed-superuser has no parameter 'email' (its parameters: none)"),
+        "task seed-superuser has no parameter 'email' (its parameters: schema)"),
     "malformed parameter": (("run", "seed-admin", *STAGING, "--param", "email", *REASON), {},
                             "--param 'email' is malformed: use --param KEY=VALUE"),
     "parameter without a name": (
