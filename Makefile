@@ -47,7 +47,7 @@ $(VENV)/checkov/.installed: | $(BIN)/uv
 ## lint: ruff and mypy on the code, the layer contracts (import-linter, [tool.importlinter] in
 ## pyproject.toml), hadolint on the task image, zizmor and checkov on the workflow
 lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
-	$(BIN)/ruff check tasks infra tests benchmarks
+	$(BIN)/ruff check tasks infra tests benchmarks demo
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint tasks/Dockerfile

@@ -73,7 +73,7 @@ class StandIn:
         (override,) = task.overrides["containerOverrides"]
         environment = {item["name"]: item["value"] for item in override["environment"]}
         step = self.world.settings["tasks"][TASK]["steps"][0]
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 -- the stack file's own step, this interpreter
             [sys.executable, *step[1:]], cwd=ROOT, text=True, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env={"PATH": os.environ.get("PATH", ""), **environment,
