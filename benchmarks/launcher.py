@@ -1,4 +1,4 @@
-"""Launcher efficiency (issue 5, Performance 2): AWS calls, stop detection and log delay
+"""Launcher efficiency: AWS calls, stop detection and log delay
 of ``python -m tasks run`` against botocore's ``tasks_stopped`` waiter plus 5 s log
 polling, on the same simulated 1, 10 and 30-minute tasks, in moto, on a virtual clock.
 

@@ -1,4 +1,4 @@
-"""Program evaluation (issue 5, Performance 3): wall time and peak memory of building each
+"""Program evaluation: wall time and peak memory of building each
 stack under Pulumi mocks, with the real catalog and with 10, 50 and 200 entries.
 
     .venv/bin/python benchmarks/program.py [--repeats N]
