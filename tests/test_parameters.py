@@ -63,3 +63,17 @@ def test_the_parameter_namespace(env: str) -> None:
     spec = parse_parameter("x", {"type": "email", "description": "x", "required": True,
                                  "env": env})
     assert spec.env_var == env
+
+
+@pytest.mark.parametrize(("bounds", "rule"), [
+    ({"min": 30, "max": 3650}, "whole number from 30 to 3650"),
+    ({"min": -5}, "whole number, at least -5"),
+    ({"max": 7}, "whole number, at most 7"),
+    ({}, "whole number"),
+], ids=["both", "min", "max", "none"])
+def test_an_integer_rule_reads_in_plain_ascii(bounds: dict[str, int], rule: str) -> None:
+    """The approval request shows a rule in a code span, where a non-ASCII character (such
+    as a less-or-equal sign) would be followed by its escapes as if an operator typed it."""
+    spec = parse_parameter("n", {"type": "integer", "description": "n", **bounds},
+                           env_var="ADMIN_TASK_PARAM_N")
+    assert spec.rule() == rule

@@ -104,13 +104,16 @@ class ParameterSpec:
         return InvalidInput(f"parameter {self.name} {rule} ({self.description})")
 
     def rule(self) -> str:
-        """The rule in words, for the approval request and the docs."""
+        """The rule in words, for the approval request and the docs: plain ASCII, so that
+        only a value the operator gave is ever shown with escapes."""
         if self.type == "string":
             return f"matches {self.pattern}, at most {self.max_length} characters"
         if self.type == "integer":
-            low = "" if self.minimum is None else f"{self.minimum} ≤ "
-            high = "" if self.maximum is None else f" ≤ {self.maximum}"
-            return f"{low}whole number{high}"
+            low, high = self.minimum, self.maximum
+            bounds = (f" from {low} to {high}" if low is not None and high is not None
+                      else f", at least {low}" if low is not None
+                      else f", at most {high}" if high is not None else "")
+            return f"whole number{bounds}"
         if self.type == "choice":
             return "one of " + ", ".join(self.choices)
         return "an email address (ASCII only, lower-cased)"

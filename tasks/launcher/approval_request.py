@@ -2,8 +2,8 @@
 
 GitHub does not show ``workflow_dispatch`` inputs on the run page, so the check job
 (``run --check``) writes them there itself, each value exactly as it will be passed, and
-hands the approved job a digest of it (``request`` output): that job recomputes the
-digest from the deployed launch settings and starts nothing else.
+hands the approved job a digest of it (``request`` output, :mod:`tasks.launcher.approved`):
+that job recomputes the digest from the deployed launch settings and starts nothing else.
 """
 
 from __future__ import annotations

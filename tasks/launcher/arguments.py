@@ -53,8 +53,9 @@ def add_launcher_commands(commands: Any, handler: Callable[..., Any]) -> None:
                      help="run the task's checks and statements, report what would change, and "
                           "write nothing (built-in tasks only)")
     run.add_argument("--approved-request", metavar="DIGEST",
-                     help="the request digest the check job showed the reviewer; the run is "
-                          "refused if what would run differs")
+                     help="the check job's request output (the digest of the request the "
+                          "reviewer was shown, then one of each part); the run is refused, "
+                          "naming what differs, if what would run is not that request")
     run.add_argument("--reason", required=True, help="why this runs (written to the audit row)")
     run.add_argument("--timeout", type=int, metavar="SECONDS", help=TIMEOUT_HELP)
     _add_tenant_controls(run)

@@ -20,6 +20,7 @@ from tasks.contract.settings import approval_environments
 from tasks.contract.validation import validate_environment_name
 from tasks.launcher.approval_request import publish_approval_request
 from tasks.launcher.approvals import in_github_actions, read_approval, refuse_unreviewed
+from tasks.launcher.approved import refusal
 from tasks.launcher.inputs import actor_from, check_run
 from tasks.launcher.request import LaunchRequest, build_request
 from tasks.launcher.requester import read_requesters
@@ -84,44 +85,16 @@ def _check(args: argparse.Namespace, environ: Mapping[str, str]) -> LauncherResu
                              "was called)", request=inputs.token())
 
 
-#: Why a part of the request can differ between the check and the gated job, and what to do.
-_CAUSES = {
-    "settings": "its launch settings (the deployed stack: task definition, image, steps, "
-                "parameter rules, network or approvals) changed since the request was shown; "
-                "if the stack file on main and the deployed {env} stack disagree, run `pulumi "
-                "up` for it, then start a new run",
-    "task": "the task", "environment": "the environment", "parameters": "the parameters",
-    "reason": "the reason", "timeoutSeconds": "the timeout", "preview": "the preview flag",
-    "argv": "the command it runs",
-    "tenantRun": "the tenant controls (--tenants, --resume, --canary, --on-failure, --parallel)",
-}
-
-
-def refusal_cause(parts: list[str], environment: str) -> str:
-    """One sentence naming what differs; inputs other than the settings can only differ if
-    the gated job was not given the check job's inputs (an edited workflow)."""
-    if "settings" in parts:  # the others may follow from it (a default timeout, the argv)
-        return _CAUSES["settings"].format(env=environment)
-    inputs = [_CAUSES[part] for part in parts]
-    causes = []
-    if inputs:
-        causes.append(f"{', '.join(inputs)} differ from the check job's, which only an edited "
-                      "workflow passes; start a new run from the unchanged workflow")
-    return "; and ".join(causes)
-
-
 def _approved_request(args: argparse.Namespace, environ: Mapping[str, str]) -> LaunchRequest:
     """The request to send, once it is known who approved it (GitHub runs: before any AWS
     call) and that it is what the reviewer was shown."""
     inputs, settings = check_run(args, environ, settings_required=True)
     assert settings is not None  # settings_required
-    differing = [] if args.approved_request is None else \
-        inputs.differing_parts(args.approved_request)
-    if differing:
-        raise Refused(f"what would run differs from the approval request the reviewer saw "
-                      f"({args.approved_request[:12]}… was approved, this is "
-                      f"{inputs.digest()[:12]}…): {refusal_cause(differing, args.environment)}; "
-                      "nothing was started")
+    refused = None if args.approved_request is None else refusal(
+        args.approved_request, inputs.digest(), inputs.parts(), task=inputs.task_name,
+        environment=args.environment)
+    if refused:
+        raise Refused(refused)
     if in_github_actions(environ) and not args.dry_run:
         requesters = read_requesters(environ)
         required = settings.required_approvals

@@ -34,15 +34,9 @@ from tasks.contract.settings import LaunchSettings
 from tasks.contract.task_settings import TaskContract
 from tasks.contract.tenants import TENANT, TENANT_PLACEHOLDER, TenantControls, tenant_controls
 from tasks.contract.validation import validate_environment_name, validate_reason
+from tasks.launcher.approved import SETTINGS, TASK_SETTINGS, TOKEN, request_token
 from tasks.launcher.params import GivenParameter, params_query, parse_parameters
 from tasks.launcher.settings_input import SETTINGS_VARIABLE, load_launch_settings
-
-DIGEST = re.compile(r"[0-9a-f]{64}")
-#: What the check job hands the gated job: the request digest, then a short digest of each
-#: part, which only says what differs when the whole does (the whole decides).
-PARTS = ("task", "environment", "parameters", "reason", "timeoutSeconds", "preview",
-         "settings", "tenantRun")
-TOKEN = re.compile(r"(?P<digest>[0-9a-f]{64})(?P<parts>(?:\.[a-zA-Z]+-[0-9a-f]{16}){8})?")
 
 
 @dataclass(frozen=True)
@@ -92,26 +86,25 @@ class CheckedInputs:
         refuses to start anything else."""
         return hashlib.sha256(json.dumps(self._shown(), sort_keys=True).encode()).hexdigest()
 
-    def part_digests(self) -> dict[str, str]:
-        shown = self._shown()
-        return {part: hashlib.sha256(json.dumps(shown[part], sort_keys=True).encode())
-                .hexdigest()[:16] for part in PARTS}
+    def parts(self) -> dict[str, Any]:
+        """The request part by part, to name what differs when a digest does
+        (:mod:`tasks.launcher.approved`): what the operator gave (a timeout only when it is
+        not the task's own), then each value of the launch settings."""
+        binding = dict(self.binding)
+        task = binding.pop("task", {})
+        given = None if self.timeout_seconds == self.contract.timeout_seconds \
+            else self.timeout_seconds
+        return {"task": self.task_name, "environment": self.environment,
+                "parameters": self.values, "reason": self.context.reason,
+                "preview": self.preview, "timeout": given,
+                "tenantRun": None if self.tenant_controls is None
+                else self.tenant_controls.to_document(),
+                **{f"{SETTINGS}{key}": value for key, value in binding.items()},
+                **{f"{TASK_SETTINGS}{key}": value for key, value in task.items()}}
 
     def token(self) -> str:
-        """The check job's ``request`` output: the digest and each part's short digest."""
-        return self.digest() + "".join(f".{part}-{value}"
-                                       for part, value in self.part_digests().items())
-
-    def differing_parts(self, token: str) -> list[str]:
-        """What differs from an approved token (empty when its digest is this request's)."""
-        match = TOKEN.fullmatch(token)
-        assert match is not None  # checked when the arguments were read
-        if match["digest"] == self.digest():
-            return []
-        given = dict(item.split("-", 1) for item in match["parts"][1:].split(".")) \
-            if match["parts"] else {}
-        mine = self.part_digests()
-        return [part for part in PARTS if given.get(part) != mine[part]] or ["argv"]
+        """The check job's ``request`` output: the digest, then each part's short digest."""
+        return request_token(self.digest(), self.parts())
 
 
 _GITHUB_RUN = re.compile(r"[1-9][0-9]{0,19}-[1-9][0-9]{0,5}", re.ASCII)

@@ -129,6 +129,23 @@ def test_an_escaped_value_never_looks_like_a_plain_one() -> None:
     assert code("a\\b\u200b") == "`a\\\\b\\u200b` (non-ASCII; as escapes: `a\\\\b\\u200b`)"
 
 
+@pytest.mark.parametrize("argv", [
+    ("cleanup-activity-logs", "--param=days=90"),
+    ("deactivate-tenant", "--param=schema=acme"),
+    ("send-invite", "--params=email=new.hire%40example.com&dry_run=--dry-run"),
+    ("seed-admin", "--param=email=ops@example.com"),
+    ("migrate", "--preview"),
+], ids=lambda argv: argv[0])
+def test_only_what_the_operator_typed_can_be_shown_as_escapes(
+        launch: Launcher, tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """The project's own text (descriptions, rules, headings) is plain ASCII, so an escaped
+    form always points at a value someone typed."""
+    text, _, _ = check(launch, tmp_path, *argv, "--environment", "staging", "--reason", "ok")
+    assert text.isascii() and "as escapes" not in text
+    if argv[0] == "cleanup-activity-logs":
+        assert "| `days` | `90` | `whole number from 30 to 3650` |" in text
+
+
 def _retarget(settings: dict[str, Any]) -> None:
     settings["tasks"]["clearsessions"]["taskDefinition"] = "admin-tasks-staging-migrate"
 

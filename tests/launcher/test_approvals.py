@@ -166,28 +166,6 @@ def test_a_long_multi_line_comment_reaches_the_container_as_one_bounded_line(
     assert comment.isprintable()
 
 
-def test_what_differs_from_the_approval_request_is_refused(
-        launch: Launcher, world: World, github_api: FakeGithub) -> None:
-    approved = launch(*SEED, "--check").result["request"]
-    # Deployed since the check: the task's timeout changed under the reviewer.
-    world.settings["tasks"]["seed-admin"]["timeoutSeconds"] = 900
-    changed = launch(*SEED, f"--approved-request={approved}", **in_github(github_api))
-
-    assert changed.exit_code == 3 and "differs from the approval request" in changed.stderr
-    assert world.tasks() == []
-
-
-def test_what_the_reviewer_saw_is_started(
-        launch: Launcher, world: World, github_api: FakeGithub) -> None:
-    approved = launch(*SEED, "--check").result["request"]
-    launch.clock.at(1, lambda: world.stop(exit_code=0))
-
-    run = launch(*SEED, f"--approved-request={approved}", **in_github(github_api))
-
-    assert run.exit_code == 0 and len(world.tasks()) == 1
-    assert run.result["approvedBy"] == ["bob"]
-
-
 def test_an_answer_dripped_a_byte_at_a_time_is_given_up_on_in_bounded_time(
         launch: Launcher, world: World, github_api: FakeGithub,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,40 +232,3 @@ def test_runner_variables_that_would_send_the_token_elsewhere_start_nothing(
     assert run.exit_code == 1 and run.result["outcome"] == "approvals-unreadable"
     assert reason in run.stderr and "Traceback" not in run.stderr
     assert github_api.requests == [] and world.tasks() == []
-
-
-@pytest.mark.parametrize(("change", "named"), [
-    (lambda world: world.settings["tasks"]["seed-admin"].__setitem__("timeoutSeconds", 900),
-     "its launch settings (the deployed stack"),
-    (lambda world: world.settings["tasks"]["seed-admin"].__setitem__(
-        "imageRef", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/admin-tasks:2026.12.01"),
-     "its launch settings (the deployed stack"),
-], ids=["timeout in the settings", "image in the settings"])
-def test_a_refusal_names_the_settings_when_the_stack_changed(
-        launch: Launcher, world: World, github_api: FakeGithub, change: Any, named: str) -> None:
-    approved = launch(*SEED, "--check").result["request"]
-    change(world)
-    changed = launch(*SEED, f"--approved-request={approved}", **in_github(github_api))
-
-    assert changed.exit_code == 3 and named in changed.stderr
-    assert "differ from the check job's" not in changed.stderr and world.tasks() == []
-
-
-@pytest.mark.parametrize(("argument", "named"), [
-    ("--reason=another reason entirely", "the reason differ"),
-    ("--param=email=other@example.com", "the parameters differ"),
-    ("--preview", "the preview flag differ"),
-    ("--timeout=120", "the timeout differ"),
-], ids=["reason", "parameters", "preview", "timeout"])
-def test_a_refusal_names_the_input_that_differs(
-        launch: Launcher, world: World, github_api: FakeGithub, argument: str,
-        named: str) -> None:
-    approved = launch(*SEED, "--check").result["request"]
-    # Another email replaces the approved one; any other argument is added to it.
-    seed = [a for a in SEED if a not in ("--param", "email=Ops@Example.com")] \
-        if argument.startswith("--param") else list(SEED)
-    changed = launch(*seed, argument, f"--approved-request={approved}", **in_github(github_api))
-
-    assert changed.exit_code == 3, changed.stderr
-    assert named in changed.stderr and "its launch settings" not in changed.stderr
-    assert world.tasks() == []
