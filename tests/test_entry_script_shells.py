@@ -360,7 +360,7 @@ def test_a_stop_as_a_step_starts_is_sent_on_to_it() -> None:
 
 
 def _stop_as_the_step_starts(box: Box) -> None:
-    box.transforms.append(_signal_itself('command "$@" &\n', "2,*"))
+    box.transforms.append(_signal_itself('command "$@" 3<&- &\n', "2,*"))
     run = box.run(task("stoppable", STOPPABLE), box.env(ADMIN_TASK_PARAM_ON_STOP="3"))
 
     assert run.code in (3, 143), run.stderr  # stopped before or after its handler was set
@@ -471,7 +471,7 @@ def _without(text: str, replacement: str = "") -> Callable[[str], str]:
 GUARDS: dict[str, tuple[Callable[[str], str], Callable[[Box], None]]] = {
     "unset -f": (_without("unset -f command printf kill read wait\n"),
                  test_exported_functions_and_startup_files_change_nothing),
-    "command": (_without('command "$@" &', '"$@" &'),
+    "command": (_without('command "$@" 3<&- &', '"$@" 3<&- &'),
                 test_exported_functions_and_startup_files_change_nothing),
     "set +options": (_without("set +a +e +f +m +u +v +x\n"),
                      test_options_from_the_environment_change_nothing),

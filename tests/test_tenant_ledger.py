@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text, update
 
 from tasks.contract.context import RunContext
-from tasks.contract.errors import InvalidInput
+from tasks.contract.errors import InvalidInput, Refused
 from tasks.contract.tenants import TenantControls, TenantSource
 from tasks.jobs.database import DatabaseTarget, make_engine, resolve_target
 from tasks.jobs.run_records import RunRow, open_run
@@ -124,7 +124,14 @@ def test_a_killed_workers_tenant_ends_interrupted_not_running(
     assert _statuses(engine, run_id) == {"a": "interrupted", "b": "running"}
 
 
-def test_resume_takes_exactly_the_rest_and_ends_the_old_runs_orphans(
+def _stale(engine: Any, run_id: str) -> None:
+    """The run's tasks were killed: their heartbeats stopped five minutes ago."""
+    with engine.begin() as connection:
+        connection.execute(update(LEDGER).where(LEDGER.c.run_id == run_id).values(
+            heartbeat_at=datetime.now(UTC) - timedelta(minutes=5)))
+
+
+def test_resume_takes_exactly_the_rest_and_hands_the_old_rows_over(
         database: tuple[Any, DatabaseTarget]) -> None:
     engine, target = database
     first, controls = _run(engine, target, ["a", "b", "c", "d"], canary=0,
@@ -132,20 +139,42 @@ def test_resume_takes_exactly_the_rest_and_ends_the_old_runs_orphans(
     for name, code in (("a", 0), ("b", 1)):
         assert claim_next(engine, target, first, controls, "task-1").schema == name
         finish_tenant(engine, target, first, name, code)
-    assert claim_next(engine, target, first, controls, "task-1").schema == "c"  # then killed
-
-    resume = TenantControls(resume=f"staging/migrate/{first}")
-    rest = select_tenants(engine, target, TenantSource(TABLE, "schema_name"), resume,
-                          task="migrate", environment="staging")
+    assert claim_next(engine, target, first, controls, "task-1").schema == "c"
+    source, resume = TenantSource(TABLE, "schema_name"), TenantControls(
+        resume=f"staging/migrate/{first}")
+    # c is still running (a fresh heartbeat): resuming now would run it twice.
+    with pytest.raises(Refused, match="still running tenant c"):
+        select_tenants(engine, target, source, resume, task="migrate", environment="staging")
+    _stale(engine, first)  # then its task was killed
+    rest = select_tenants(engine, target, source, resume, task="migrate",
+                          environment="staging")
     assert rest == [("b", 2), ("c", 2), ("d", 2)]
     second = f"{uuid.uuid4().int % 10**9}-1"
     write_ledger(engine, target, second, rest, first)
+    # The old run can start nothing more, and a second resume of it is refused.
     assert _statuses(engine, first) == {"a": "succeeded", "b": "failed", "c": "interrupted",
-                                        "d": "pending"}
+                                        "d": "skipped"}
+    assert claim_next(engine, target, first, controls, "task-2").outcome == "done"
+    with pytest.raises(Refused, match=f"already resumed by run {second}"):
+        select_tenants(engine, target, source, resume, task="migrate", environment="staging")
+    with pytest.raises(Refused, match=f"already resumed by run {second}"):
+        write_ledger(engine, target, f"{uuid.uuid4().int % 10**9}-1", rest, first)
     with pytest.raises(InvalidInput, match=r"has no run .* of clearsessions on staging"):
-        select_tenants(engine, target, TenantSource(TABLE, "schema_name"),
+        select_tenants(engine, target, source,
                        TenantControls(resume=f"staging/clearsessions/{first}"),
                        task="clearsessions", environment="staging")
+
+
+def test_an_end_that_comes_after_another_task_ended_the_row_reports_the_row(
+        database: tuple[Any, DatabaseTarget]) -> None:
+    """A tenant whose heartbeat went stale was ended interrupted by another task's claim;
+    its late exit 0 does not overwrite that, and the worker reports what the row says."""
+    engine, target = database
+    run_id, controls = _run(engine, target, ["a", "b"], canary=0, on_failure="continue")
+    assert claim_next(engine, target, run_id, controls, "task-1").schema == "a"
+    _stale(engine, run_id)
+    assert claim_next(engine, target, run_id, controls, "task-2").schema == "b"
+    assert finish_tenant(engine, target, run_id, "a", 0) == "interrupted"
 
 
 def test_the_tenant_table_is_read_and_a_bad_schema_name_in_it_refused(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tasks.contract.tenants import CONTROLS_VARIABLE, TenantControls
+from tasks.contract.tenants import CONTROLS_VARIABLE, WORKER_VARIABLE, TenantControls
 from tests.ecs_task import CAN_RUN, EmulatedTask
 from tests.infra.harness import local_containers
 
@@ -27,7 +29,16 @@ TENANT_TABLE = "admin_tasks_test_tenants"
 STAND_IN = """#!/usr/bin/python3 -I
 import json, os, signal, subprocess, sys, time
 args = sys.argv[1:]
-hold = os.path.join(os.path.dirname(sys.argv[0]), "hold-" + args[-1])
+here = os.path.dirname(sys.argv[0])
+hold = os.path.join(here, "hold-" + args[-1])
+shared_done = os.path.join(here, "shared-done-" + os.environ.get("ADMIN_TASK_RUN_ID", ""))
+if args[0] == "shared":
+    if os.path.exists(os.path.join(here, "fail-shared")):
+        sys.exit(1)
+    time.sleep(2)
+    open(shared_done, "w").close()
+if args[0] == "tenant" and not os.path.exists(shared_done):
+    sys.exit(9)  # a tenant must never start before the steps succeeded
 with open("/tmp/steps.log", "a") as log:
     log.write(json.dumps(args) + "\\n")
 print("step " + " ".join(args), flush=True)
@@ -40,6 +51,8 @@ if args[0] == "tenant":
     sys.exit(subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d",
                              "test", "-v", "ON_ERROR_STOP=1", "-c", sql]).returncode)
 """
+#: Host directories the containers may write (the stand-in's markers), as bind mounts.
+WRITABLE: list[str] = []
 CONTEXT = {"ADMIN_TASK_ACTOR": "alice", "ADMIN_TASK_REASON": "release 2026.12",
            "ADMIN_TASK_APPROVED_BY": "bob-dba,carol"}
 
@@ -47,7 +60,9 @@ CONTEXT = {"ADMIN_TASK_ACTOR": "alice", "ADMIN_TASK_REASON": "release 2026.12",
 @pytest.fixture(scope="module")
 def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = Path(os.path.realpath("/var/tmp")) / f"tenant-image-{uuid.uuid4().hex[:8]}"
-    root.mkdir(mode=0o755)
+    root.mkdir()
+    root.chmod(0o1777)  # the steps, as the stack's non-root user, leave markers here
+    WRITABLE.append(str(root))
     step = root / "step"
     step.write_text(STAND_IN)
     step.chmod(0o755)
@@ -98,15 +113,35 @@ def tenants(database: Any) -> Iterator[list[str]]:
 SHELLS = {"dash": "/usr/bin/dash", "bash": "/bin/bash", "busybox": "/bin/busybox"}
 
 
-def _run(containers: list[dict[str, Any]], run_id: str, controls: TenantControls,
-         during: Any = None, shell: str | None = None) -> EmulatedTask:
+def _task(containers: list[dict[str, Any]], run_id: str, controls: TenantControls,
+          shell: str | None = None, worker: int = 1) -> EmulatedTask:
     inputs = {**CONTEXT, "ADMIN_TASK_RUN_ID": run_id}
-    task = EmulatedTask(containers, overrides={
+    return EmulatedTask(containers, overrides={
         "migrate-tenants": inputs,
         "admin_tasks_record": {**inputs, "ADMIN_TASK_RESULT_KEY": "k1", "DATABASE_URL": POSTGRES,
-                               CONTROLS_VARIABLE: controls.to_json()}}, shell=shell)
+                               CONTROLS_VARIABLE: controls.to_json(),
+                               WORKER_VARIABLE: str(worker)}}, shell=shell,
+                        host_paths=WRITABLE)
+
+
+def _run(containers: list[dict[str, Any]], run_id: str, controls: TenantControls,
+         during: Any = None, shell: str | None = None) -> EmulatedTask:
+    task = _task(containers, run_id, controls, shell)
     task.run(timeout=90, during=during)
     return task
+
+
+def _run_together(containers: list[dict[str, Any]], run_id: str,
+                  controls: TenantControls) -> list[EmulatedTask]:
+    """K tasks of one run at once, as the launcher starts them."""
+    tasks = [_task(containers, run_id, controls, worker=n)
+             for n in range(1, controls.parallel + 1)]
+    threads = [threading.Thread(target=task.run, kwargs={"timeout": 60}) for task in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return tasks
 
 
 def _ledger(engine: Any, run_id: str) -> dict[str, tuple[str, int | None, int]]:
@@ -256,3 +291,51 @@ def test_an_unknown_tenant_is_refused_before_anything_is_written(
                                            "run_id = :id"), {"id": run_id}).scalar() == 0
     finally:
         task.cleanup()
+
+
+def test_three_tasks_run_each_tenant_once_and_only_after_the_steps(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    """Task 1 runs the steps (two seconds); tasks 2 and 3 start with it and wait: a tenant
+    step that started before the steps succeeded would exit 9. One task finds no tenant
+    left and still ends at once, not at its timeout."""
+    a, _, c, _ = tenants
+    run_id = _run_id()
+    began = time.monotonic()
+    tasks = _run_together(containers, run_id, TenantControls(tenants=(a, c), canary=0,
+                                                             parallel=3))
+    try:
+        assert time.monotonic() - began < 45
+        assert [t.by_name("admin_tasks_record").exit_code for t in tasks] == [0, 0, 0], [
+            t.by_name("admin_tasks_record").lines for t in tasks]
+        assert _ledger(database, run_id) == {a: ("succeeded", 0, 1), c: ("succeeded", 0, 1)}
+        with database.connect() as connection:
+            row = connection.execute(text("SELECT status, exit_code FROM admin_task_runs WHERE "
+                                          "run_id = :id"), {"id": run_id}).one()
+        assert (row.status, row.exit_code) == ("succeeded", 0)
+    finally:
+        for task in tasks:
+            task.cleanup()
+
+
+def test_failing_steps_run_no_tenant_in_any_task(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str],
+        program: Path) -> None:
+    failing = program.with_name("fail-shared")
+    failing.write_text("")
+    run_id = _run_id()
+    try:
+        tasks = _run_together(containers, run_id, TenantControls(tenants=tuple(tenants),
+                                                                 canary=0, parallel=2))
+    finally:
+        failing.unlink()
+    try:
+        assert [t.by_name("admin_tasks_record").exit_code for t in tasks] == [1, 0]
+        assert _ledger(database, run_id) == {}
+        assert _migrated(database, tenants) == []
+        with database.connect() as connection:
+            row = connection.execute(text("SELECT status FROM admin_task_runs WHERE "
+                                          "run_id = :id"), {"id": run_id}).one()
+        assert row.status == "failed"
+    finally:
+        for task in tasks:
+            task.cleanup()

@@ -195,7 +195,7 @@ def _run() -> list[str]:
         "    admin_tasks_code=$admin_tasks_stop; break;; esac",
         f'  {_SAY} "admin-tasks: {step}: $admin_tasks_shown" >&2',
         "  " + _note(f"start $admin_tasks_i {total}"),
-        '  command "$@" &',
+        '  command "$@" 3<&- &',
         "  admin_tasks_pid=$!",
         '  case $admin_tasks_stop in ?*) kill -s TERM "$admin_tasks_pid" 2>/dev/null;; esac',
         *_wait(),
@@ -240,33 +240,33 @@ def _finish() -> list[str]:
 def _units(body: list[str], pipe: str, total: int, preview_total: int,
            tenant_total: int) -> list[str]:
     """A tenant task: the recorder names each unit of work on ``pipe`` (a FIFO it created
-    in the shared volume), one line at a time: ``s`` or ``p`` (the steps of the mode the
-    launcher chose, once), ``t <schema>`` (the tenant steps, ``{tenant}`` set to it, never
-    in a preview) or ``e`` (no more). ``read`` blocks until the recorder writes; a unit's
-    end is the progress line ``end <unit> <code>``. The script exits with the first
-    failing unit's code (the stop signal's, once stopped); a pipe that cannot be read
-    before any unit ran is exit 2."""
+    in the shared volume and holds open for writing), one line at a time: ``s`` or ``p``
+    (the steps of the mode the launcher chose, once), ``t <schema>`` (the tenant steps,
+    ``{tenant}`` set to it, never in a preview) or ``e`` (no more). The script opens the
+    pipe once, as fd 3 (``command exec``: a pipe that cannot be opened is no fatal
+    redirection error, but exit 2 with a message), and ``read`` blocks on it until the
+    recorder writes; a trapped signal interrupts that ``read`` in all three shells. Steps
+    run with fd 3 closed, so none can read the recorder's lines. A unit's end is the
+    progress line ``end <unit> <code>``. The script exits with the first failing unit's
+    code (the stop signal's, once stopped)."""
     indented = ["  " + line for line in body]
     return [
         f"admin_tasks_pipe={shlex.quote(pipe)} admin_tasks_unit=0 admin_tasks_failed=0",
         "admin_tasks_allowed=$admin_tasks_mode",
+        '{ command exec 3<"$admin_tasks_pipe"; } 2>/dev/null || {',
+        f"  {_SAY} 'admin-tasks: refusing to run: the pipe of the recorder cannot be opened: "
+        "the task definition is not one this stack registered' >&2",
+        "  " + _note("done 2"), "  exit 2", "}",
         "while :; do",
         "  admin_tasks_kind= admin_tasks_tenant=",
-        '  read -r admin_tasks_kind admin_tasks_tenant 2>/dev/null <"$admin_tasks_pipe" || '
-        "admin_tasks_kind=lost",
+        "  read -r admin_tasks_kind admin_tasks_tenant <&3 || admin_tasks_kind=lost",
         "  case $admin_tasks_stop in ?*) break;; esac",
         "  case $admin_tasks_allowed$admin_tasks_kind in",
         f"  ss) admin_tasks_total={total} admin_tasks_what=;;",
         f"  pp) admin_tasks_total={preview_total} admin_tasks_what=;;",
         f"  st) admin_tasks_total={tenant_total} "
         "admin_tasks_what=\"tenant $admin_tasks_tenant: \";;",
-        "  *e) break;;",
-        "  *)",
-        "    case $admin_tasks_unit in 0)",
-        f"      {_SAY} 'admin-tasks: refusing to run: the recorder named no work (its pipe "
-        "could not be read): the task definition is not one this stack registered' >&2",
-        "      admin_tasks_failed=2;; esac",
-        "    break;;",
+        "  *) break;;",
         "  esac",
         "  admin_tasks_mode=$admin_tasks_kind admin_tasks_i=0 admin_tasks_code=0",
         *indented,

@@ -88,14 +88,16 @@ def parse_tenant_source(raw: object, key: str = "admin-tasks:tenants") -> Tenant
         raise InvalidInput(f"{key}.schemaColumn must be a column name (letters, digits, _ and "
                            f"$), got {str(column)[:80]!r}")
     exclude = raw.get("exclude", ["public"])
-    if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude):
-        raise InvalidInput(f"{key}.exclude must list schema names, e.g. [public]")
+    if not isinstance(exclude, list) or not all(
+            isinstance(e, str) and 0 < len(e) <= 255 and e.isprintable() for e in exclude):
+        raise InvalidInput(f"{key}.exclude must list the tenant table's values to leave out "
+                           "(each one printable line), e.g. [public]")
     most = raw.get("maxParallelTasks", 1)
     if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= MAX_PARALLEL:
         raise InvalidInput(f"maxParallelTasks must be a whole number from 1 to {MAX_PARALLEL}, "
                            f"got {str(most)[:20]!r}")
     return TenantSource(table=table, schema_column=column, max_parallel_tasks=most,
-                        exclude=tuple(schema_name(e, f"{key}.exclude") for e in exclude))
+                        exclude=tuple(exclude))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     exc,
     insert,
+    select,
     text,
     update,
 )
@@ -125,3 +126,14 @@ def complete_run(engine: Engine, target: DatabaseTarget, run_id: str, *, status:
         apply_timeouts(connection, target)
         connection.execute(update(RUNS).where(RUNS.c.run_id == run_id,
                                               RUNS.c.status == "running").values(values))
+
+
+def run_state(engine: Engine, target: DatabaseTarget, run_id: str) -> tuple[str, str] | None:
+    """The run's (task, status), or None before it is opened."""
+    with database_errors(target):
+        ensure_tables(engine, target)
+        with engine.connect() as connection:
+            apply_timeouts(connection, target)
+            row = connection.execute(select(RUNS.c.task, RUNS.c.status)
+                                     .where(RUNS.c.run_id == run_id)).first()
+    return None if row is None else (str(row.task), str(row.status))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Column,
@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from tasks.contract.errors import InvalidInput
+from tasks.contract.errors import InvalidInput, Refused
 from tasks.contract.tenants import SCHEMA_NAME, TenantControls, TenantSource
 from tasks.jobs.database import DatabaseTarget, apply_timeouts, database_errors
 from tasks.jobs.run_records import METADATA, RUNS, ensure_tables
@@ -58,6 +58,7 @@ LEDGER = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("ecs_task", String(255)),
+    Column("resumed_by", String(128)),
     PrimaryKeyConstraint("run_id", "schema_name"),
 )
 Claim = Literal["run", "wait", "done"]
@@ -82,14 +83,15 @@ def listed_tenants(engine: Engine, target: DatabaseTarget, source: TenantSource)
     with database_errors(target), engine.connect() as connection:
         apply_timeouts(connection, target)
         names = [str(row[0]) for row in connection.execute(
-            select(tenants.c[source.schema_column]).order_by(tenants.c[source.schema_column]))]
+            select(tenants.c[source.schema_column]).order_by(tenants.c[source.schema_column]))
+            if row[0] is not None and str(row[0]) not in source.exclude]
     for value in names:
         if not SCHEMA_NAME.fullmatch(value):
             raise InvalidInput(f"the tenant table {source.table} lists {value[:80]!r} in "
                                f"{source.schema_column}, which is not a schema name this "
                                "project passes to a step: rename that tenant or add it to "
                                "admin-tasks:tenants.exclude")
-    return [value for value in dict.fromkeys(names) if value not in source.exclude]
+    return list(dict.fromkeys(names))
 
 
 def select_tenants(engine: Engine, target: DatabaseTarget, source: TenantSource,
@@ -113,6 +115,8 @@ def select_tenants(engine: Engine, target: DatabaseTarget, source: TenantSource,
 
 def _resumed(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
              environment: str) -> list[tuple[str, int]]:
+    """The rest of an ended run: refused (exit 3) while that run still has a tenant
+    running, or once another run has resumed it."""
     with database_errors(target):
         ensure_tables(engine, target)
         with engine.connect() as connection:
@@ -120,28 +124,64 @@ def _resumed(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
             run = connection.execute(select(RUNS.c.task, RUNS.c.environment)
                                      .where(RUNS.c.run_id == run_id)).first()
             rows = connection.execute(
-                select(LEDGER.c.schema_name, LEDGER.c.attempt).where(
+                select(LEDGER.c.schema_name, LEDGER.c.attempt, LEDGER.c.status,
+                       LEDGER.c.heartbeat_at, LEDGER.c.resumed_by).where(
                     LEDGER.c.run_id == run_id, LEDGER.c.status != "succeeded")
                 .order_by(LEDGER.c.position)).all()
     if run is None or (run.task, run.environment) != (task, environment):
         raise InvalidInput(f"--resume: {TABLE} has no run {run_id} of {task} on {environment}; "
                            "nothing ran")
+    _check_resumable(run_id, rows)
     if not rows:
         raise InvalidInput(f"--resume: every tenant of run {run_id} succeeded; nothing to run")
     return [(str(row.schema_name), int(row.attempt) + 1) for row in rows]
 
 
+def _check_resumable(run_id: str, rows: Sequence[Any]) -> None:
+    taken = next((row.resumed_by for row in rows if row.resumed_by), None)
+    if taken:
+        raise Refused(f"run {run_id} was already resumed by run {taken}: resume that one "
+                      "(its result line names it), so no tenant runs twice; nothing ran")
+    fresh = _now() - STALE_AFTER
+    live = [row.schema_name for row in rows if row.status == "running"
+            and row.heartbeat_at is not None and _aware(row.heartbeat_at) > fresh]
+    if live:
+        raise Refused(f"run {run_id} is still running tenant {live[0]}: a resume now would run "
+                      "it twice; let it end, or stop it (python -m tasks stop --run-id "
+                      f"{run_id} …) and resume once its heartbeat is {STALE_AFTER.seconds} s "
+                      "old; nothing ran")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
                  tenants: Sequence[tuple[str, int]], resumed: str | None) -> None:
-    """The run's rows, all ``pending``, in one transaction; a resumed run's rows still
-    ``running`` (their worker is gone: this run takes them over) end ``interrupted``."""
+    """The run's rows, all ``pending``, in one transaction. A resumed run's rows that did
+    not succeed are handed over in the same transaction, under that run's lock: each
+    names this run in ``resumed_by``, its ``running`` rows (their task is gone) end
+    ``interrupted`` and its ``pending`` ones ``skipped``, so neither run can start them."""
     with database_errors(target), engine.begin() as connection:
         _locked(connection, target, run_id)
         if resumed is not None:
+            _locked(connection, target, resumed)
+            rows = connection.execute(
+                select(LEDGER.c.schema_name, LEDGER.c.status, LEDGER.c.heartbeat_at,
+                       LEDGER.c.resumed_by).where(LEDGER.c.run_id == resumed,
+                                                  LEDGER.c.status != "succeeded")).all()
+            _check_resumable(resumed, rows)
             _end_running(connection, resumed, "interrupted", older_than=None)
-        connection.execute(insert(LEDGER), [
-            {"run_id": run_id, "schema_name": name, "position": index, "status": "pending",
-             "attempt": attempt} for index, (name, attempt) in enumerate(tenants)])
+            _skip_pending(connection, resumed)
+            connection.execute(update(LEDGER).where(
+                LEDGER.c.run_id == resumed, LEDGER.c.status != "succeeded")
+                .values(resumed_by=run_id))
+        if tenants:
+            connection.execute(insert(LEDGER), [
+                {"run_id": run_id, "schema_name": name, "position": index,
+                 "status": "pending", "attempt": attempt}
+                for index, (name, attempt) in enumerate(tenants)])
 
 
 def ledger_written(engine: Engine, target: DatabaseTarget, run_id: str) -> bool:
@@ -219,10 +259,13 @@ def finish_tenant(engine: Engine, target: DatabaseTarget, run_id: str, schema: s
               else "succeeded" if exit_code == 0 else "failed")
     with database_errors(target), engine.begin() as connection:
         apply_timeouts(connection, target)
-        connection.execute(update(LEDGER).where(
+        changed = connection.execute(update(LEDGER).where(
             LEDGER.c.run_id == run_id, LEDGER.c.schema_name == schema,
             LEDGER.c.status == "running").values(status=status, exit_code=exit_code,
-                                                 finished_at=_now()))
+                                                 finished_at=_now())).rowcount
+        if changed != 1:  # another task ended it first (its heartbeat was stale)
+            status = str(connection.execute(select(LEDGER.c.status).where(
+                LEDGER.c.run_id == run_id, LEDGER.c.schema_name == schema)).scalar_one())
     return status
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tasks.contract.context import RunContext
-from tasks.contract.errors import InvalidInput, TaskFailedToStart
+from tasks.contract.errors import InvalidInput, Refused, TaskFailedToStart
 from tasks.contract.outcome import CommandResult
 from tasks.contract.run_record import OPENED_MARKER
 from tasks.contract.task_settings import TaskSettings
@@ -31,7 +31,7 @@ from tasks.contract.tenants import (
 )
 from tasks.jobs.app_container import StopSignal, read_metadata, task_arn, wait_for_exit
 from tasks.jobs.database import DatabaseTarget
-from tasks.jobs.run_records import TABLE, RunRow, complete_run, open_run
+from tasks.jobs.run_records import TABLE, RunRow, complete_run, open_run, run_state
 from tasks.jobs.tenant_ledger import TABLE as LEDGER_TABLE
 from tasks.jobs.tenant_ledger import (
     ledger_written,
@@ -66,25 +66,31 @@ def record_tenant_run(environment: str, task: str, settings: TaskSettings,
     assert source is not None
     controls, worker = run_controls(environ, environment, task, settings)
     ecs_task = task_arn(environ)
-    if worker == 1:
-        tenants = [] if preview else select_tenants(
-            engine, target, source, controls, task=task, environment=environment)
-        open_run(engine, target, RunRow(
-            task=task, environment=environment,
-            image=settings.image_ref, preview=preview, context=context, steps=steps,
-            ecs_task=ecs_task, tenant_run={**controls.to_document(), "tenants": len(tenants)}))
-        if tenants:
-            write_ledger(engine, target, context.run_id, tenants, controls.resumed_run)
-    elif not preview:
-        _await_ledger(engine, target, context.run_id, stop)
     marker = Path(OPENED_MARKER)
     channel = Channel(pipe=Path(WORK_PIPE), progress=marker.parent / "steps",
                       gone=lambda: _gone(environ, settings.container),
                       stopping=stop.event.is_set, sleep=stop.pause)
+    tenants: list[tuple[str, int]] = []
+    if worker == 1:
+        if not preview:
+            tenants = select_tenants(engine, target, source, controls, task=task,
+                                     environment=environment)
+        open_run(engine, target, RunRow(
+            task=task, environment=environment,
+            image=settings.image_ref, preview=preview, context=context, steps=steps,
+            ecs_task=ecs_task, tenant_run={**controls.to_document(), "tenants": len(tenants)}))
     channel.create()
+    # A later task runs no steps, only tenants of a ledger written after the steps
+    # succeeded: its application container may start now and wait on the pipe.
     marker.write_text(context.run_id)
+    joined = worker == 1 or _await_ledger(engine, target, context.run_id, task, stop)
     outcome = work(channel, engine, target, context.run_id, controls=controls,
-                   first=worker == 1, preview=preview, ecs_task=ecs_task)
+                   first=worker == 1, preview=preview, ecs_task=ecs_task,
+                   write_ledger=lambda: write_ledger(engine, target, context.run_id, tenants,
+                                                     controls.resumed_run)) \
+        if joined else WorkerOutcome()
+    if not joined:
+        channel.release()
     code, _ = wait_for_exit(environ, settings.container, channel.progress, sleep=stop.pause,
                             stopping=stop.event.is_set)
     return _result(f"{environment}/{task}/{context.run_id}", settings, context, engine, target,
@@ -92,16 +98,27 @@ def record_tenant_run(environment: str, task: str, settings: TaskSettings,
                    preview=preview, steps=steps)
 
 
-def _await_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
-                  stop: StopSignal) -> None:
-    """Tasks 2 to K start with task 1: its ledger may not be written yet."""
+def _await_ledger(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
+                  stop: StopSignal) -> bool:
+    """Tasks 2 to K start with task 1, whose ledger is written once the steps succeeded:
+    True once it is there; False when the run ended without one (its steps failed, or
+    it has no tenant). A run row of another task is refused; none within five minutes
+    means task 1 refused the run (its log says why)."""
     deadline = time.monotonic() + LEDGER_WAIT_SECONDS
-    while not ledger_written(engine, target, run_id):
-        if stop.event.is_set() or time.monotonic() > deadline:
-            raise TaskFailedToStart(f"run {run_id} has no rows in {LEDGER_TABLE}: its first ECS "
-                                    "task did not write them (see its log); this task ran "
-                                    "nothing")
+    while not stop.event.is_set():
+        run = run_state(engine, target, run_id)
+        if run is None and time.monotonic() > deadline:
+            raise TaskFailedToStart(f"{TABLE} has no run {run_id}: its first ECS task did not "
+                                    "open it (see its log); this task ran nothing")
+        if run is not None and run[0] != task:
+            raise Refused(f"run {run_id} is a run of {run[0]}, not {task}: this task does not "
+                          "join it; nothing ran")
+        if ledger_written(engine, target, run_id):
+            return True
+        if run is not None and run[1] != "running":
+            return False
         stop.pause(2.0)
+    return False
 
 
 def _gone(environ: Mapping[str, str], container: str) -> bool:
@@ -115,13 +132,15 @@ def _result(resume: str, settings: TaskSettings, context: RunContext, engine: En
             steps: list[list[str]]) -> CommandResult:
     counts = status_counts(engine, target, context.run_id)
     exit_code = outcome.exit_code or (code or 0)
-    settled = not counts.get("running")
-    not_done = sum(n for status, n in counts.items() if status != "succeeded")
-    status = ("stopped" if stopped else "failed" if exit_code or not_done
+    failed = sum(counts.get(s, 0) for s in ("failed", "interrupted", "skipped"))
+    status = ("stopped" if stopped else "failed" if exit_code or failed
               or outcome.steps_code not in (None, 0) else "succeeded")
-    if settled:
-        complete_run(engine, target, context.run_id, status=status, exit_code=exit_code,
-                     failed_step=None, tenant_run={**controls.to_document(), "counts": counts})
+    # The run ends with the last task that has nothing left: no tenant running, and none
+    # pending unless this task is being stopped (a timeout leaves them for --resume).
+    if not counts.get("running") and (stopped or not counts.get("pending")):
+        complete_run(engine, target, context.run_id, status=status,
+                     exit_code=exit_code or (1 if failed else 0), failed_step=None,
+                     tenant_run={**controls.to_document(), "counts": counts})
     task = resume.split("/")[1]
     tenants = [{"schema": t.schema, "status": t.status, "exitCode": t.exit_code,
                 "seconds": t.seconds} for t in outcome.tenants]

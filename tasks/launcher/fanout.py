@@ -10,6 +10,7 @@ table; the exit code is the first non-zero one of the tasks.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -68,6 +69,12 @@ class Worker:
     results: list[Any] = field(default_factory=list)
 
 
+def _ending(worker: Worker, environ: Mapping[str, str], duration_seconds: float) -> LauncherResult:
+    assert worker.watch is not None and worker.transcript is not None
+    return finish(worker.request, worker.watch, worker.ending, worker.transcript.result,
+                  environ, failure=worker.failure, duration_seconds=duration_seconds)
+
+
 def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
                       environ: Mapping[str, str]) -> LauncherResult:
     controls = request.inputs.tenant_controls
@@ -90,6 +97,13 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
                     raise
                 worker.printer.status(f"could not start this task ({error}); the tasks "
                                       "already started take its tenants")
+                break
+            if any(other.watch is not None and other.watch.task_arn == arn
+                   for other in workers):
+                worker.printer.status(
+                    f"ECS gave no answer to this task's RunTask, and the task found for the "
+                    f"run is one already followed ({arn}): if ECS started this one, it runs "
+                    f"unwatched; stop the run's tasks with: {request.stop_command}")
                 break
             worker.transcript = Transcript(worker.printer, worker.request)
             worker.watch = watch_task(worker.request, clients, runtime, arn, cancellation,
@@ -119,23 +133,28 @@ def _follow(worker: Worker, timeout_seconds: int) -> None:
 
 def _finish_all(request: LaunchRequest, workers: list[Worker], environ: Mapping[str, str],
                 duration_seconds: float) -> LauncherResult:
-    """Each task's ending (only the first writes the run's summary block), then the
-    per-tenant table; the first launcher error is raised after both are written."""
+    """Each task's ending; the run's summary block is the ending of the task that decides
+    the run (the first that failed, else task 1), then the per-tenant table; the first
+    launcher error is raised after both are written."""
     quiet = {key: value for key, value in environ.items() if key != "GITHUB_STEP_SUMMARY"}
     codes: list[int] = []
     errors: list[AdminTaskError] = []
+    decisive = 0
     for index, worker in enumerate(workers):
-        assert worker.watch is not None and worker.transcript is not None
         try:
-            ended = finish(worker.request, worker.watch, worker.ending,
-                           worker.transcript.result, environ if index == 0 else quiet,
-                           failure=worker.failure, duration_seconds=duration_seconds)
-            codes.append(ended.exit_code)
+            codes.append(_ending(worker, quiet, duration_seconds).exit_code)
         except AdminTaskError as error:
             errors.append(error)
+            codes.append(error.exit_code)
+        if codes[-1] and not codes[decisive]:
+            decisive = index
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        with contextlib.suppress(AdminTaskError):
+            _ending(workers[decisive], environ, duration_seconds)
     report = TenantReport.of([w.transcript.result if w.transcript else None for w in workers],
                              {name: list(lines) for w in workers
-                              for name, lines in w.printer.last.items()})
+                              for name, lines in w.printer.last.items()},
+                             [w.watch.task_arn for w in workers if w.watch])
     if environ.get("GITHUB_STEP_SUMMARY"):
         try:
             append_tenant_summary(environ["GITHUB_STEP_SUMMARY"], report)

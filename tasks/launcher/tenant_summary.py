@@ -19,10 +19,12 @@ class TenantReport:
     counts: dict[str, int]
     resume: str | None
     last_lines: Mapping[str, Sequence[str]]
+    task_arns: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, results: Sequence[Mapping[str, Any] | None],
-           last_lines: Mapping[str, Sequence[str]]) -> TenantReport:
+           last_lines: Mapping[str, Sequence[str]],
+           task_arns: Sequence[str] = ()) -> TenantReport:
         """From the recorders' result lines: each names its own tenants, and the run's
         counts as it saw them when it ended (the most complete is the one that counts)."""
         found = [r for r in results if isinstance(r, Mapping)]
@@ -34,7 +36,8 @@ class TenantReport:
         counts: dict[str, int] = min(counted, key=lambda c: (c.get("running", 0),
                                                             c.get("pending", 0)), default={})
         resume = next((str(r["resume"]) for r in found if r.get("resume")), None)
-        return cls(tenants=tenants, counts=dict(counts), resume=resume, last_lines=last_lines)
+        return cls(tenants=tenants, counts=dict(counts), resume=resume, last_lines=last_lines,
+                   task_arns=tuple(task_arns))
 
     def counts_text(self) -> str:
         return ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items())) \
@@ -44,6 +47,7 @@ class TenantReport:
 def render_tenant_summary(report: TenantReport) -> str:
     lines = ["#### Tenants", "", f"Counts: {code(report.counts_text())}; resume the rest "
              f"with {code('--resume ' + report.resume) if report.resume else '-'}", "",
+             "ECS tasks: " + (", ".join(code(arn) for arn in report.task_arns) or "-"), "",
              "| schema | status | exit code | duration | last lines |", "|---|---|---|---|---|"]
     for tenant in report.tenants:
         schema = str(tenant.get("schema", ""))

@@ -175,9 +175,9 @@ BAD: dict[str, tuple[str, Edit, tuple[str, ...]]] = {
         "staging", _set("tenants", {"table": "public.customers_client",
                                     "schemaColumn": "schema-name"}),
         ("admin-tasks:tenants", "schemaColumn must be a column name")),
-    "an excluded schema that is not a schema name": (
-        "staging", _set("tenants", {"table": "c", "schemaColumn": "s", "exclude": ["-x"]}),
-        ("admin-tasks:tenants", "is not a schema name")),
+    "an exclude list that is not a list of values": (
+        "staging", _set("tenants", {"table": "c", "schemaColumn": "s", "exclude": "public"}),
+        ("admin-tasks:tenants", "exclude must list the tenant table's values")),
     "more parallel tasks than a run may use": (
         "staging", _set("maxParallelTasks", 17), ("admin-tasks:maxParallelTasks",)),
     "a parameter named like the tenant placeholder": (

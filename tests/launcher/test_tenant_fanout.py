@@ -94,7 +94,10 @@ def test_parallel_starts_k_tasks_and_the_summary_has_a_row_per_tenant(
     assert "relation does not exist" in text.split("`globex`")[1].split("\n")[0]
     assert "| `acme` | `succeeded` | `0` | 9.5 s | - |" in text
     assert "`--resume staging/migrate/4242-1`" in text
-    assert text.count("### Admin task") == 1  # one run block, then the tenant table
+    # One run block, the failing task's (the job's outcome), then the tenant table.
+    assert text.count("### Admin task") == 1
+    assert "### Admin task `migrate` on `staging`: failed" in text
+    assert all(f"`{task.task_arn}`" in text for task in tasks.values())
     assert run.result["tenantCounts"] == {"succeeded": 2, "failed": 1, "skipped": 1}
 
 
@@ -192,3 +195,26 @@ def test_a_task_that_cannot_start_leaves_the_started_ones_followed(
     assert len(world.tasks()) == 2
     assert any("[task 3/3] could not start this task" in line for line in run.lines)
     assert run.result["tenantCounts"] == {"succeeded": 5}
+
+
+def test_a_started_task_found_twice_is_not_followed_twice(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Task 2's RunTask got no answer and the lookup by startedBy found task 1: the
+    launcher does not follow task 1 twice, and says how to stop what may run unwatched."""
+    from tasks.launcher import fanout
+
+    real, seen = fanout.start_task, []
+
+    def lookup_finds_the_first(request: Any, *args: Any) -> str:
+        seen.append(real(request, *args) if request.worker == 1 else seen[0])
+        return seen[-1]
+
+    monkeypatch.setattr(fanout, "start_task", lookup_finds_the_first)
+    launch.clock.after(10, lambda: [_finish(world, task, 0, [], {"succeeded": 1}, [])
+                                    for task in world.tasks()])
+
+    run = launch(*MIGRATE, "--parallel", "2")
+
+    assert run.result["taskArns"] == [seen[0]]
+    assert any("[task 2/2] ECS gave no answer" in line and "python -m tasks stop" in line
+               for line in run.lines), run.lines
