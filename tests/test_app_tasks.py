@@ -197,7 +197,7 @@ def test_without_its_guards_bash_as_sh_would_run_the_imported_function(tmp_path:
     task = parse_app_task("tenant-command", ANYTHING, task_names())
     *shell, script, argv0 = entry_point(task)[len(SCRUB):]
     unguarded = script.replace("unset -f command printf kill read wait\n", "").replace(
-        'command "$@" &', '"$@" &')
+        'command "$@" 3<&- &', '"$@" 3<&- &')
     assert "unset -f" not in unguarded and 'command "$@"' not in unguarded
     argv = ["sh", *shell[1:], unguarded, argv0]
     ran = subprocess.run(argv, executable="/bin/bash", capture_output=True, text=True,
