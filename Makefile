@@ -54,13 +54,14 @@ lint: $(VENV)/.test-installed $(VENV)/checkov/.installed
 	$(BIN)/zizmor --offline .github/workflows
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .github/workflows --framework github_actions --quiet --compact
 
-## pytest: the test suite alone, in two worker processes (each test has its own SQLite file
+## pytest: the test suite alone, in three worker processes on two cores: many tests wait on
+## subprocesses and emulated ECS tasks, so a third worker fills the cores (each test has its own SQLite file
 ## or PostgreSQL schema); PostgreSQL tests need ADMIN_TASKS_TEST_POSTGRES_URL's server
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 pytest: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-## test: both installs side by side, then lint and pytest side by side (pytest's two
+## test: both installs side by side, then lint and pytest side by side (pytest's
 ## workers take the cores lint leaves); each one's output is printed whole
 test:
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.test-installed $(VENV)/checkov/.installed
