@@ -9,10 +9,14 @@ copy of the repository by tests/test_first_screen.py.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -90,6 +94,18 @@ def newcomer_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
+@contextlib.contextmanager
+def _shared_tmp(block: str) -> Iterator[None]:
+    """Blocks that write the same /tmp file as written (several pages render
+    /tmp/staging-settings.json) run one at a time across the test workers."""
+    if "/tmp/" not in block:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "admin-tasks-doc-blocks.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 LOCAL_BLOCKS = [(document, block) for document in DOCUMENTS for block in blocks(document, "sh")
                 if block.strip() not in ("make seed EMAIL=you@example.com", "make test")]
 
@@ -102,9 +118,10 @@ def test_every_local_command_runs_as_written(document: Path, block: str,
     # seeing the copied pyproject.toml newer than its markers).
     assert "pip install" not in block and not re.search(r"^\s*make\b", block, re.MULTILINE), \
         "installing belongs in a ```shell block"
-    completed = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block],
-                               cwd=newcomer_checkout, capture_output=True, text=True,
-                               check=False, timeout=300)
+    with _shared_tmp(block):
+        completed = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block],
+                                   cwd=newcomer_checkout, capture_output=True, text=True,
+                                   check=False, timeout=300)
     assert completed.returncode == 0, (
         f"{document.name}:\n{block}\nexit {completed.returncode}\n{completed.stdout}\n"
         f"{completed.stderr}")
