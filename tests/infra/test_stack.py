@@ -105,8 +105,8 @@ def test_each_further_required_approval_is_an_environment_like_the_first(
     names = sorted(r.inputs["environment"] for r in environments)
     assert names == sorted(approval_environments(settings["environment"],
                                                  settings["requiredApprovals"]))
-    first, *others = environments
-    for other in others:
+    (first,) = [r for r in environments if r.inputs["environment"] == settings["environment"]]
+    for other in environments:
         assert {**other.inputs, "environment": first.inputs["environment"]} == first.inputs
     variables = stack_run.of_type(
         "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
