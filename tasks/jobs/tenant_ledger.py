@@ -269,13 +269,6 @@ def finish_tenant(engine: Engine, target: DatabaseTarget, run_id: str, schema: s
     return status
 
 
-def skip_pending(engine: Engine, target: DatabaseTarget, run_id: str) -> None:
-    """The run's steps failed: no tenant runs."""
-    with database_errors(target), engine.begin() as connection:
-        _locked(connection, target, run_id)
-        _skip_pending(connection, run_id)
-
-
 def status_counts(engine: Engine, target: DatabaseTarget, run_id: str) -> dict[str, int]:
     with database_errors(target), engine.connect() as connection:
         apply_timeouts(connection, target)

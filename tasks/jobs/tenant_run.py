@@ -93,9 +93,8 @@ def record_tenant_run(environment: str, task: str, settings: TaskSettings,
         channel.release()
     code, _ = wait_for_exit(environ, settings.container, channel.progress, sleep=stop.pause,
                             stopping=stop.event.is_set)
-    return _result(f"{environment}/{task}/{context.run_id}", settings, context, engine, target,
-                   outcome, code, controls, worker, stopped=stop.event.is_set(),
-                   preview=preview, steps=steps)
+    return _result(environment, task, settings, context, engine, target, outcome, code,
+                   controls, worker, stopped=stop.event.is_set(), preview=preview, steps=steps)
 
 
 def _await_ledger(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
@@ -126,8 +125,8 @@ def _gone(environ: Mapping[str, str], container: str) -> bool:
     return state is not None and state.stopped
 
 
-def _result(resume: str, settings: TaskSettings, context: RunContext, engine: Engine,
-            target: DatabaseTarget, outcome: WorkerOutcome, code: int | None,
+def _result(environment: str, task: str, settings: TaskSettings, context: RunContext,
+            engine: Engine, target: DatabaseTarget, outcome: WorkerOutcome, code: int | None,
             controls: TenantControls, worker: int, *, stopped: bool, preview: bool,
             steps: list[list[str]]) -> CommandResult:
     counts = status_counts(engine, target, context.run_id)
@@ -141,7 +140,7 @@ def _result(resume: str, settings: TaskSettings, context: RunContext, engine: En
         complete_run(engine, target, context.run_id, status=status,
                      exit_code=exit_code or (1 if failed else 0), failed_step=None,
                      tenant_run={**controls.to_document(), "counts": counts})
-    task = resume.split("/")[1]
+    resume = f"{environment}/{task}/{context.run_id}"  # what --resume takes
     tenants = [{"schema": t.schema, "status": t.status, "exitCode": t.exit_code,
                 "seconds": t.seconds} for t in outcome.tenants]
     line = {"ok": exit_code == 0, "outcome": status, "wasNew": True, "task": task,

@@ -103,21 +103,34 @@ def _summarise(path: str, request: LaunchRequest, watch: Watch, outcome: Outcome
                              f"{error.strerror or error}")
 
 
+def settle(request: LaunchRequest, watch: Watch, ending: Ending,
+           failure: str = "") -> tuple[Outcome, int, AdminTaskError | None]:
+    """How a followed task ended: its outcome, its exit code, and the launcher's error to
+    raise (None when the container's exit code is the answer)."""
+    error = _ending_error(request, watch, ending, failure)
+    if error is not None:
+        return Outcome.of(type(error)), error.exit_code, error
+    state = watch.state
+    exit_code = state.exit_code if state is not None and state.exit_code is not None else 0
+    return (SUCCEEDED if exit_code == 0 else FAILED), exit_code, None
+
+
+def summarise(environ: Mapping[str, str], request: LaunchRequest, watch: Watch,
+              outcome: Outcome, exit_code: int, result: dict[str, Any] | None,
+              duration_seconds: float) -> None:
+    """The job summary's block of the run, when the job has a summary."""
+    summary_path = environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        _summarise(summary_path, request, watch, outcome, exit_code, result, duration_seconds)
+
+
 def finish(request: LaunchRequest, watch: Watch, ending: Ending, result: dict[str, Any] | None,
            environ: Mapping[str, str], *, duration_seconds: float,
            failure: str = "") -> LauncherResult:
     """Write the job summary, then return the container's exit code or raise the launcher's.
     ``failure`` says what went wrong when the launcher itself failed (``crashed``)."""
-    error = _ending_error(request, watch, ending, failure)
-    state = watch.state
-    if error is not None:
-        outcome, exit_code = Outcome.of(type(error)), error.exit_code
-    else:
-        exit_code = state.exit_code if state is not None and state.exit_code is not None else 0
-        outcome = SUCCEEDED if exit_code == 0 else FAILED
-    summary_path = environ.get("GITHUB_STEP_SUMMARY")
-    if summary_path:
-        _summarise(summary_path, request, watch, outcome, exit_code, result, duration_seconds)
+    outcome, exit_code, error = settle(request, watch, ending, failure)
+    summarise(environ, request, watch, outcome, exit_code, result, duration_seconds)
     if error is not None:
         raise error
     return LauncherResult.of(outcome, f"{request.task_name} on {request.settings.environment} "

@@ -10,7 +10,6 @@ table; the exit code is the first non-zero one of the tasks.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tasks.contract.errors import AdminTaskError
 from tasks.launcher.cancel import Cancellation, cancel_on_signals
-from tasks.launcher.ending import finish
+from tasks.launcher.ending import settle, summarise
 from tasks.launcher.follow import Transcript, start_task, watch_task
 from tasks.launcher.output import Printer, workflow_commands_paused
 from tasks.launcher.request import LaunchRequest
@@ -67,12 +66,6 @@ class Worker:
     ending: Ending = "stopped"
     failure: str = ""
     results: list[Any] = field(default_factory=list)
-
-
-def _ending(worker: Worker, environ: Mapping[str, str], duration_seconds: float) -> LauncherResult:
-    assert worker.watch is not None and worker.transcript is not None
-    return finish(worker.request, worker.watch, worker.ending, worker.transcript.result,
-                  environ, failure=worker.failure, duration_seconds=duration_seconds)
 
 
 def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
@@ -133,24 +126,20 @@ def _follow(worker: Worker, timeout_seconds: int) -> None:
 
 def _finish_all(request: LaunchRequest, workers: list[Worker], environ: Mapping[str, str],
                 duration_seconds: float) -> LauncherResult:
-    """Each task's ending; the run's summary block is the ending of the task that decides
-    the run (the first that failed, else task 1), then the per-tenant table; the first
-    launcher error is raised after both are written."""
-    quiet = {key: value for key, value in environ.items() if key != "GITHUB_STEP_SUMMARY"}
-    codes: list[int] = []
-    errors: list[AdminTaskError] = []
-    decisive = 0
-    for index, worker in enumerate(workers):
-        try:
-            codes.append(_ending(worker, quiet, duration_seconds).exit_code)
-        except AdminTaskError as error:
-            errors.append(error)
-            codes.append(error.exit_code)
-        if codes[-1] and not codes[decisive]:
-            decisive = index
-    if environ.get("GITHUB_STEP_SUMMARY"):
-        with contextlib.suppress(AdminTaskError):
-            _ending(workers[decisive], environ, duration_seconds)
+    """Each task's ending, settled once; the run's summary block is that of the task that
+    decides the run (the first that failed, else task 1), then the per-tenant table; the
+    first launcher error is raised after both are written."""
+    settled = []
+    for worker in workers:
+        assert worker.watch is not None
+        settled.append(settle(worker.request, worker.watch, worker.ending, worker.failure))
+    codes = [code for _, code, _ in settled]
+    decisive = next((index for index, code in enumerate(codes) if code), 0)
+    worker = workers[decisive]
+    assert worker.watch is not None and worker.transcript is not None
+    summarise(environ, worker.request, worker.watch, settled[decisive][0], codes[decisive],
+              worker.transcript.result, duration_seconds)
+    errors = [error for _, _, error in settled if error is not None]
     report = TenantReport.of([w.transcript.result if w.transcript else None for w in workers],
                              {name: list(lines) for w in workers
                               for name, lines in w.printer.last.items()},
