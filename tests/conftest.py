@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -34,6 +35,15 @@ LAUNCHED = {**ECS, "ADMIN_TASK_ACTOR": "octocat", "ADMIN_TASK_RUN_ID": "4242-1",
             "ADMIN_TASK_REASON": "first admin"}
 #: Inside ECS a command takes its inputs from the environment only (never arguments).
 ECS_SEED = (["seed-admin"], {"ADMIN_EMAIL": "me@example.com"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a script (``make test &``, nohup) inherits
+    SIGINT ignored, and so would every shell and launcher it spawns: a shell cannot trap
+    a signal ignored on entry, and the SIGINT tests would time out. ECS and a terminal
+    start them with SIGINT at its default; so does the suite."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def staging_settings() -> dict[str, Any]:

@@ -49,10 +49,10 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[A
     engine.dispose()
 
 
-def _run(engine: Any, target: DatabaseTarget, names: list[str], **controls: Any) -> tuple[
-        str, TenantControls]:
+def _run(engine: Any, target: DatabaseTarget, names: list[str], task: str = "migrate",
+         **controls: Any) -> tuple[str, TenantControls]:
     run_id = f"{uuid.uuid4().int % 10**9}-1"
-    open_run(engine, target, RunRow(task="migrate", environment="staging",
+    open_run(engine, target, RunRow(task=task, environment="staging",
                                     image="app@sha256:" + "0" * 64, preview=False,
                                     context=RunContext(actor="alice", run_id=run_id,
                                                        reason="release"),
@@ -122,6 +122,25 @@ def test_a_killed_workers_tenant_ends_interrupted_not_running(
             heartbeat_at=datetime.now(UTC) - timedelta(minutes=5)))
     assert claim_next(engine, target, run_id, controls, "task-2").schema == "b"
     assert _statuses(engine, run_id) == {"a": "interrupted", "b": "running"}
+
+
+def test_a_run_whose_last_task_was_killed_is_ended_by_the_next_run_of_its_task(
+        database: tuple[Any, DatabaseTarget]) -> None:
+    """Nothing of the killed run claims again and nobody resumes it: the next tenant run
+    of the same task on the same environment ends its row; a live worker's row, or one of
+    another task, is left alone."""
+    engine, target = database
+    task = f"migrate-{uuid.uuid4().hex[:8]}"  # no other test's run is of this task
+    killed, controls = _run(engine, target, ["a", "b"], task, canary=0)
+    alive, _ = _run(engine, target, ["a"], task, canary=0)
+    assert claim_next(engine, target, killed, controls, "task-1").schema == "a"
+    assert claim_next(engine, target, alive, controls, "task-2").schema == "a"
+    _stale(engine, killed)
+    _run(engine, target, ["a"], f"{task}-other", canary=0)
+    assert _statuses(engine, killed)["a"] == "running"  # another task's run: not its business
+    _run(engine, target, ["a"], task, canary=0)
+    assert _statuses(engine, killed) == {"a": "interrupted", "b": "pending"}
+    assert _statuses(engine, alive) == {"a": "running"}
 
 
 def _stale(engine: Any, run_id: str) -> None:

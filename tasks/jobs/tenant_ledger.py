@@ -6,8 +6,9 @@ runs; every recorder of the run then claims them one at a time, in order, and en
 (``pg_advisory_xact_lock``; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway), so
 the canary and ``--on-failure stop`` hold across tasks: no tenant is claimed twice, none
 after the canary failed, none after a failure with ``stop`` (the rest become
-``skipped``). A worker that was killed stops heart-beating: the next claim, or a
-``--resume`` of the run, ends its row ``interrupted``, so no row stays ``running``.
+``skipped``). A worker that was killed stops heart-beating: the next claim, a
+``--resume`` of the run, or the start of the task's next tenant run on the environment
+ends its row ``interrupted``, so no row stays ``running``.
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
     ``interrupted`` and its ``pending`` ones ``skipped``, so neither run can start them."""
     with database_errors(target), engine.begin() as connection:
         _locked(connection, target, run_id)
+        _end_abandoned(connection, run_id)
         if resumed is not None:
             _locked(connection, target, resumed)
             rows = connection.execute(
@@ -182,6 +184,23 @@ def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
                 {"run_id": run_id, "schema_name": name, "position": index,
                  "status": "pending", "attempt": attempt}
                 for index, (name, attempt) in enumerate(tenants)])
+
+
+def _end_abandoned(connection: Connection, run_id: str) -> None:
+    """A run of the same task on the same environment whose last task was killed (SIGKILL:
+    no chance to end its row) with no claim or resume after it: its stale ``running``
+    rows end ``interrupted`` now. A worker still alive keeps its heartbeat fresh."""
+    run = connection.execute(select(RUNS.c.task, RUNS.c.environment)
+                             .where(RUNS.c.run_id == run_id)).first()
+    if run is None:
+        return
+    same_task = select(RUNS.c.run_id).where(RUNS.c.task == run.task,
+                                            RUNS.c.environment == run.environment,
+                                            RUNS.c.run_id != run_id)
+    connection.execute(update(LEDGER).where(
+        LEDGER.c.run_id.in_(same_task), LEDGER.c.status == "running",
+        LEDGER.c.heartbeat_at < _now() - STALE_AFTER).values(status="interrupted",
+                                                            finished_at=_now()))
 
 
 def ledger_written(engine: Engine, target: DatabaseTarget, run_id: str) -> bool:
