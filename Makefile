@@ -67,12 +67,12 @@ test:
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.test-installed $(VENV)/checkov/.installed
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
 
-## bench: the benchmarks (PostgreSQL for seeding); paste their tables into docs/BENCHMARKS.md
+## bench: every benchmark, each one's machine and results written into its section of
+## docs/BENCHMARKS.md (benchmarks/report.py); BENCH="tenants launcher" for some of them
+## (seeding launcher program cold-start tenants); PostgreSQL for seeding and tenants
+BENCH ?=
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/seeding.py
-	$(BIN)/python benchmarks/launcher.py
-	$(BIN)/python benchmarks/program.py
-	$(BIN)/python benchmarks/tenants.py
+	$(BIN)/python benchmarks/report.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) admin-tasks.db audit-trail-demo.db .pytest_cache .mypy_cache .ruff_cache

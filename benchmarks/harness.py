@@ -46,8 +46,8 @@ def summary_row(label: str, samples: Sequence[float], scale: float = 1000.0) -> 
     return f"| {label} | {len(samples)} | {cells} |"
 
 
-def table(title: str, unit: str, rows: list[str]) -> None:
-    print(f"\n#### {title}\n")
+def table(title: str, unit: str, rows: list[str], level: int = 4) -> None:
+    print(f"\n{'#' * level} {title}\n")
     print(f"| what | n | min {unit} | median {unit} | p95 {unit} | max {unit} |")
     print("|---|---:|---:|---:|---:|---:|")
     for row in rows:

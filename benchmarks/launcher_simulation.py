@@ -168,7 +168,14 @@ class SimulatedTask:
         self.world.logs.put_log_events(
             logGroupName=self.world.settings["logGroup"], logStreamName=stream,
             logEvents=[{"timestamp": self.epoch_ms + round(self.clock.seconds * 1000),
-                        "message": json.dumps(message)}])
+                        "message": self._written(message)}])
+
+    def _written(self, message: dict[str, object]) -> str:
+        """The line as the task package writes it: a result line bound to the run the
+        launcher started (the baseline's RunTask sends no overrides, so nothing to bind)."""
+        if not self.world.task().overrides.get("containerOverrides"):
+            return json.dumps(message)
+        return self.world.bound(json.dumps(message))
 
 
 LAUNCH = ["run", "seed-admin", "--environment", "staging", "--param", "email=ops@example.com",

@@ -101,8 +101,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed builds per stack and size")
     args = parser.parse_args()
     began = time.perf_counter()
-    print("## Program evaluation\n")
     describe_host()
+    print("\n### Results")
     growth = {stack: measure(stack, args.repeats) for stack in STACKS}
     print("\n#### Growth with the number of catalog entries (medians; peaks)\n")
     for stack, (times, peaks) in growth.items():

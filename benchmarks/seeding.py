@@ -231,7 +231,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
     machine(args.postgres_url)
-    print("\n### Seeding on PostgreSQL: admin-tasks vs naive select-then-insert")
+    print("\n### Results")
     with schema(args.postgres_url, "admin", unique_index=True) as admin, \
             schema(args.postgres_url, "naive", unique_index=False) as naive:
         in_process(args, admin, naive)

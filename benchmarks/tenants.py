@@ -64,6 +64,8 @@ from tests.launcher.conftest import (
 
 STEP_SECONDS = 10.0
 WORKERS = (1, 4, 16)
+#: The launcher's --timeout: 55 minutes, inside the role session's hour.
+FOLLOW_LIMIT = 3300
 POSTGRES = os.environ.get("ADMIN_TASKS_TEST_POSTGRES_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -175,13 +177,13 @@ def follow_run(world: World, ends: list[float]) -> tuple[Counter[str], int]:
 
     runtime = commands.Runtime(clients=clients, clock=clock, out=io.StringIO())
     argv = ["run", "migrate", "--environment", "staging", "--reason", "tenant benchmark",
-            "--timeout", "3300", "--parallel", str(len(ends))]
+            "--timeout", str(FOLLOW_LIMIT), "--parallel", str(len(ends))]
     environ = {**GITHUB, "ADMIN_TASKS_SETTINGS": json.dumps(world.settings)}
     errors = io.StringIO()
     with mock.patch.object(commands, "default_runtime", lambda: runtime), \
             contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(errors):
         code = cli.main(argv, environ)
-    assert code in (0, 124), errors.getvalue()  # 124: past the launcher's 55 minutes
+    assert code in (0, 124), errors.getvalue()  # 124: past the launcher's timeout
     return calls, code
 
 
@@ -237,6 +239,7 @@ def main() -> None:
                        "AWS_DEFAULT_REGION": REGION})
     ledger = Ledger()
     describe_host()
+    print("\n### Results")
     rows = []
     with mock_aws():
         network = create_network()
@@ -250,17 +253,19 @@ def main() -> None:
                           logs=SESSION.client("logs", region_name=REGION))
             calls, code = follow_run(world, ends)
             wall = max(ends)
+            followed = sum(min(end, FOLLOW_LIMIT) for end in ends) / 60
             rows.append([str(workers), f"{wall:,.0f} s ({wall / 60:.1f} min)",
                          "finished" if code == 0 else "stopped at its 55 min timeout (exit "
                          "124); the tenants not reached stay pending for --resume",
-                         str(sum(calls.values())),
-                         ", ".join(f"{name} {n}" for name, n in sorted(calls.items())),
+                         f"{sum(calls.values()):,}", f"{sum(calls.values()) / followed:.1f}",
+                         ", ".join(f"{name} {n:,}" for name, n in sorted(calls.items())),
                          f"{time.perf_counter() - began:.1f} s"])
-    print(f"\n{tenants} tenants, {STEP_SECONDS:.0f} s each, canary 1, --on-failure stop\n")
+    print(f"\n{tenants:,} tenants, {STEP_SECONDS:.0f} s each, canary 1, --on-failure stop\n")
     print(table(["K", "wall time the tenants need (virtual)", "the launcher's run",
-                 "AWS calls", "by operation", "benchmark took"], rows))
+                 "AWS calls", "per task-minute followed", "by operation", "benchmark took"],
+                rows))
     per_tenant, writes = ledger_cost(ledger, tenants)
-    print(f"\nLedger cost on PostgreSQL, {tenants} tenants, one worker\n")
+    print(f"\nLedger cost on PostgreSQL, {tenants:,} tenants, one worker\n")
     print(table(["time per tenant (claim + end)", "statements per tenant",
                  "rows written per tenant"],
                 [[f"{per_tenant * 1000:.2f} ms",
