@@ -8,7 +8,7 @@ from typing import Any
 
 from tasks.contract.catalog import MAX_TIMEOUT_SECONDS
 
-#: docs/RUNNING.md's flag table says the same (a test compares them).
+#: docs/LAUNCHER.md's flag table says the same (a test compares them).
 TIMEOUT_HELP = (f"stop the task after this many seconds (1 to {MAX_TIMEOUT_SECONDS}) and exit "
                 "124; default: the launch settings' timeoutSeconds for the task")
 

@@ -1,6 +1,6 @@
 """Every way a launcher command ends: its outcome, its exit code, and the errors carrying them.
 
-:data:`OUTCOMES` is the one list: docs/RUNNING.md ("Outcomes and exit codes") documents
+:data:`OUTCOMES` is the one list: docs/LAUNCHER.md ("Outcomes and exit codes") documents
 each entry, and a test keeps the two equal. A launcher result line takes its ``outcome``
 from here (never a string literal), and every error the launcher raises is listed.
 No boto3 here: ``--check`` and ``--dry-run`` end through this module too.

@@ -1,5 +1,5 @@
-"""Launcher faults (issue 5, Reliability 3): AWS misbehaving mid-run still ends with the
-right exit code, and the operator is told what could not be shown.
+"""Launcher faults: AWS misbehaving mid-run still ends with the right exit code, and the
+operator is told what could not be shown.
 
 Already covered in ``tests/launcher`` and not repeated here:
 DescribeTasks throttled within and past botocore's retries

@@ -1,4 +1,4 @@
-"""Property test of ``python -m tasks run``'s argument handling (issue 5, Reliability 1).
+"""Property test of ``python -m tasks run``'s argument handling.
 
 Whatever argv an operator or a broken workflow passes, the launcher ends with a
 documented exit code (0, 1, 2, 124, 130 or the container's own), one JSON result line

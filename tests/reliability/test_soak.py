@@ -30,7 +30,8 @@ EXISTING = {  # email -> (role, active, soft-deleted), inserted before the soak
 
 @dataclass
 class Model:
-    """The outcome table of issue 2, for the ``role`` profile, computed without the code."""
+    """The outcome table of ``seed-admin`` (docs/TASK-PACKAGE.md), for the ``role`` profile,
+    computed without the code."""
 
     live: dict[str, tuple[str, bool]] = field(default_factory=dict)  # email -> (role, active)
     rows: int = 0
