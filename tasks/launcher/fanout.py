@@ -82,21 +82,16 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
         for worker in workers:
             if cancellation.requested:
                 break
-            try:
+            followed = frozenset(w.watch.task_arn for w in workers if w.watch is not None)
+            try:  # a lost answer is looked up among the run's tasks not yet followed
                 arn = start_task(worker.request, clients, worker.printer,
-                                 lambda seconds: runtime.clock.sleep(seconds, cancellation.event))
+                                 lambda seconds: runtime.clock.sleep(seconds, cancellation.event),
+                                 followed)
             except AdminTaskError as error:
                 if worker is workers[0]:
                     raise
                 worker.printer.status(f"could not start this task ({error}); the tasks "
                                       "already started take its tenants")
-                break
-            if any(other.watch is not None and other.watch.task_arn == arn
-                   for other in workers):
-                worker.printer.status(
-                    f"ECS gave no answer to this task's RunTask, and the task found for the "
-                    f"run is one already followed ({arn}): if ECS started this one, it runs "
-                    f"unwatched; stop the run's tasks with: {request.stop_command}")
                 break
             worker.transcript = Transcript(worker.printer, worker.request)
             worker.watch = watch_task(worker.request, clients, runtime, arn, cancellation,

@@ -73,9 +73,9 @@ def follow_task(request: LaunchRequest, runtime: Runtime, environ: Mapping[str, 
 
 
 def start_task(request: LaunchRequest, clients: Clients, printer: Printer,
-           sleep: Callable[[float], None]) -> str:
+               sleep: Callable[[float], None], known: frozenset[str] = frozenset()) -> str:
     try:
-        return start(request, clients, printer, sleep)
+        return start(request, clients, printer, sleep, known)
     except AdminTaskError:
         raise
     except Exception as error:

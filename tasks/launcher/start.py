@@ -28,16 +28,18 @@ _LISTED: tuple[Literal["RUNNING"], Literal["STOPPED"]] = ("RUNNING", "STOPPED")
 
 
 def start(request: LaunchRequest, clients: Clients, printer: Printer,
-          sleep: Callable[[float], None]) -> str:
+          sleep: Callable[[float], None], known: frozenset[str] = frozenset()) -> str:
     """RunTask of the revision whose image was checked; a ``failures[]`` entry or an empty
-    ``tasks[]`` is a failure to start."""
+    ``tasks[]`` is a failure to start. ``known``: the run's tasks already followed (a
+    tenant run starts its tasks one after another), which a lookup after a lost answer
+    must not take for this one."""
     revision = checked_revision(request, clients)
     try:
         response = clients.ecs.run_task(**request.run_task_request(revision))
     except (ClientError, BotoCoreError) as error:
         if not may_have_been_done(error):  # ECS answered no (AccessDenied, InvalidParameter…)
             raise aws_failure("ecs:RunTask", error) from None
-        task_arn = _find_started_task(request, clients, printer, sleep, error)
+        task_arn = _find_started_task(request, clients, printer, sleep, error, known)
     else:
         tasks = response.get("tasks") or []
         failures = response.get("failures") or []
@@ -77,7 +79,8 @@ def checked_revision(request: LaunchRequest, clients: Clients) -> str:
 
 
 def _find_started_task(request: LaunchRequest, clients: Clients, printer: Printer,
-                       sleep: Callable[[float], None], error: BotoCoreError | ClientError) -> str:
+                       sleep: Callable[[float], None], error: BotoCoreError | ClientError,
+                       known: frozenset[str]) -> str:
     printer.status(f"ecs:RunTask got no answer after its retries ({error}); looking for a task "
                    f"started by this run ({request.started_by})")
     for attempt in range(FIND_ATTEMPTS):
@@ -88,7 +91,7 @@ def _find_started_task(request: LaunchRequest, clients: Clients, printer: Printe
                      for page in clients.ecs.get_paginator("list_tasks").paginate(
                          cluster=request.settings.cluster, startedBy=request.started_by,
                          desiredStatus=status)
-                     for arn in page.get("taskArns", [])]
+                     for arn in page.get("taskArns", []) if arn not in known]
         except (ClientError, BotoCoreError) as listing:
             raise AwsCallFailed(
                 f"ecs:RunTask failed ({error}) and listing the run's tasks failed too "
@@ -96,5 +99,7 @@ def _find_started_task(request: LaunchRequest, clients: Clients, printer: Printe
                 f"with: {request.stop_command}") from None
         if found:
             return str(found[0])
+    others = f" other than the {len(known)} already followed" if known else ""
     raise AwsCallFailed(f"ecs:RunTask failed: {error}; ECS has no task started by run "
-                        f"{request.context.run_id} ({request.started_by}): nothing was started")
+                        f"{request.context.run_id} ({request.started_by}){others}: nothing "
+                        "was started")

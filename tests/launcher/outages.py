@@ -40,19 +40,25 @@ def no_connection(request: Any) -> Exception:
 
 @dataclass
 class Outage:
-    """The first ``times`` attempts of ``operation`` fail with ``error``; an attempt for
-    which ``acted_on(n)`` is true still reached AWS (moto executes it) before failing."""
+    """After the first ``after`` attempts of ``operation`` (answered), the next ``times``
+    fail with ``error``; an attempt for which ``acted_on(n)`` is true still reached AWS
+    (moto executes it) before failing."""
 
     operation: str
     error: Callable[[Any], Exception | AWSResponse]
     times: int
     acted_on: Callable[[int], bool] = lambda attempt: False
+    after: int = 0
     attempts: int = 0
+    _answered: int = field(default=0, init=False)
     _failing: bool = field(default=False, init=False)
 
     def before_send(self, event_name: str, **_: Any) -> None:
         """Registered first: decides whether moto (next in line) sees this attempt."""
-        self._failing = event_name.endswith(f".{self.operation}") and self.attempts < self.times
+        matching = event_name.endswith(f".{self.operation}")
+        if matching and self._answered < self.after:
+            self._answered, matching = self._answered + 1, False
+        self._failing = matching and self.attempts < self.times
         if self._failing:
             self.attempts += 1
         botocore_stubber.enabled = not self._failing or self.acted_on(self.attempts)

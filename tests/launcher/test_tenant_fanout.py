@@ -18,6 +18,8 @@ from tasks.contract.outcome import bound_to_run
 from tasks.contract.run_record import PREPARE_CONTAINER, RECORD_CONTAINER
 from tasks.contract.tenants import CONTROLS_VARIABLE, WORKER_VARIABLE
 from tests.launcher.conftest import LOG_GROUP, Launcher, World
+from tests.launcher.outages import Outage, inject, no_connection, read_timeout
+from tests.launcher.test_run_edges import no_retry_delay  # noqa: F401  (fixture)
 
 MIGRATE = ("run", "migrate", "--environment", "staging", "--reason", "release 2026.12")
 
@@ -197,24 +199,41 @@ def test_a_task_that_cannot_start_leaves_the_started_ones_followed(
     assert run.result["tenantCounts"] == {"succeeded": 5}
 
 
-def test_a_started_task_found_twice_is_not_followed_twice(
+@pytest.mark.usefixtures("no_retry_delay")
+def test_a_lost_run_task_answer_for_task_2_finds_task_2_not_task_1(
         launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Task 2's RunTask got no answer and the lookup by startedBy found task 1: the
-    launcher does not follow task 1 twice, and says how to stop what may run unwatched."""
-    from tasks.launcher import fanout
-
-    real, seen = fanout.start_task, []
-
-    def lookup_finds_the_first(request: Any, *args: Any) -> str:
-        seen.append(real(request, *args) if request.worker == 1 else seen[0])
-        return seen[-1]
-
-    monkeypatch.setattr(fanout, "start_task", lookup_finds_the_first)
-    launch.clock.after(10, lambda: [_finish(world, task, 0, [], {"succeeded": 1}, [])
+    """Task 1 is answered; every attempt of task 2's RunTask times out, the first after
+    ECS started it. The lookup by startedBy lists both tasks: the one not yet followed is
+    task 2, and both are followed to their end."""
+    inject(world, monkeypatch, Outage("RunTask", read_timeout, times=10**6, after=1,
+                                      acted_on=lambda attempt: attempt == 1))
+    launch.clock.after(10, lambda: [_finish(world, task, 0, [], {"succeeded": 2}, [])
                                     for task in world.tasks()])
 
     run = launch(*MIGRATE, "--parallel", "2")
 
-    assert run.result["taskArns"] == [seen[0]]
-    assert any("[task 2/2] ECS gave no answer" in line and "python -m tasks stop" in line
+    assert run.exit_code == 0, run.stderr
+    tasks = _by_worker(world)
+    assert sorted(tasks) == [1, 2]
+    assert run.result["taskArns"] == [tasks[1].task_arn, tasks[2].task_arn]
+    assert any("[task 2/2] ecs:RunTask got no answer" in line for line in run.lines)
+    assert any(f"[task 2/2] started migrate on staging as {tasks[2].task_arn}" in line
                for line in run.lines), run.lines
+
+
+@pytest.mark.usefixtures("no_retry_delay")
+def test_a_task_2_that_never_reached_ecs_is_not_confused_with_task_1(
+        launch: Launcher, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No attempt of task 2's RunTask reached ECS: the lookup lists task 1 only, which is
+    not taken for task 2 (it would be followed twice); task 1 takes every tenant."""
+    inject(world, monkeypatch, Outage("RunTask", no_connection, times=10**6, after=1))
+    launch.clock.after(10, lambda: [_finish(world, task, 0, [], {"succeeded": 2}, [])
+                                    for task in world.tasks()])
+
+    run = launch(*MIGRATE, "--parallel", "2")
+
+    assert run.exit_code == 0, run.stderr
+    (task,) = world.tasks()
+    assert run.result["taskArns"] == [task.task_arn]
+    assert any("[task 2/2] could not start this task" in line and "other than the 1 "
+               "already followed: nothing was started" in line for line in run.lines), run.lines
