@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 TENANT_MARK = "admin-tasks: tenant "
 LAST_LINES = 10
+#: Outcomes of a task package's result line that mean nothing was recorded or run.
+REFUSED_BEFORE_ANYTHING = ("invalid", "refused")
 
 
 class TenantPrinter(Printer):
@@ -98,8 +100,9 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
                                       worker.transcript)
         started = [worker for worker in workers if worker.watch is not None]
         with workflow_commands_paused(printer, environ):
-            threads = [threading.Thread(target=_follow, args=(worker, request.timeout_seconds),
-                                        daemon=True) for worker in started]
+            threads = [threading.Thread(target=_follow, daemon=True,
+                                        args=(worker, request.timeout_seconds, started))
+                       for worker in started]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -109,7 +112,7 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
                            runtime.clock.monotonic() - began)
 
 
-def _follow(worker: Worker, timeout_seconds: int) -> None:
+def _follow(worker: Worker, timeout_seconds: int, started: list[Worker]) -> None:
     assert worker.watch is not None
     try:
         worker.ending = worker.watch.follow(timeout_seconds)
@@ -117,6 +120,21 @@ def _follow(worker: Worker, timeout_seconds: int) -> None:
         worker.ending, worker.failure = "crashed", failure_description(error)
         worker.printer.status(f"the launcher failed ({worker.failure}); the task was not "
                               "stopped for this and may still be running")
+        return
+    if worker is started[0] and _refused_the_run(worker):
+        for other in started[1:]:
+            assert other.watch is not None
+            other.printer.status("task 1 refused the run before anything ran: stopping this "
+                                 "task, which would only wait for tenants that never come")
+            other.watch.stop("task 1 refused the run")
+
+
+def _refused_the_run(worker: Worker) -> bool:
+    """Task 1's result says the run was refused before its row and ledger were written
+    (an unknown tenant, a resume that may not be taken): the other tasks have nothing to
+    join and would wait minutes for a ledger."""
+    result = worker.transcript.result if worker.transcript else None
+    return result is not None and result.get("outcome") in REFUSED_BEFORE_ANYTHING
 
 
 def _finish_all(request: LaunchRequest, workers: list[Worker], environ: Mapping[str, str],

@@ -35,9 +35,9 @@ def _by_worker(world: World) -> dict[int, Any]:
 
 
 def _finish(world: World, task: Any, code: int, tenants: list[dict[str, Any]],
-            counts: dict[str, int], app_lines: list[str]) -> None:
+            counts: dict[str, int], app_lines: list[str], outcome: str | None = None) -> None:
     """The task ends as its recorder would end it: app lines, then the bound result line."""
-    line = {"ok": code == 0, "outcome": "succeeded" if code == 0 else "failed",
+    line = {"ok": code == 0, "outcome": outcome or ("succeeded" if code == 0 else "failed"),
             "wasNew": True, "exitCode": code, "tenants": tenants, "tenantCounts": counts,
             "resume": "staging/migrate/4242-1"}
     for container, lines in ((task.containers[-1].name, app_lines), (RECORD_CONTAINER, [
@@ -237,3 +237,36 @@ def test_a_task_2_that_never_reached_ecs_is_not_confused_with_task_1(
     assert run.result["taskArns"] == [task.task_arn]
     assert any("[task 2/2] could not start this task" in line and "other than the 1 "
                "already followed: nothing was started" in line for line in run.lines), run.lines
+
+
+def test_task_1_refusing_the_run_stops_the_tasks_waiting_to_join_it(
+        launch: Launcher, world: World) -> None:
+    """Task 1 finds an unknown tenant in the database (exit 2, nothing recorded): tasks 2
+    and 3 would wait five minutes for a ledger that never comes; they are stopped at once,
+    and the run's exit code is task 1's."""
+    launch.clock.after(10, lambda: _finish(
+        world, _by_worker(world)[1], 2, [], {}, [], outcome="invalid"))
+
+    run = launch(*MIGRATE, "--parallel", "3")
+
+    assert run.exit_code == 2, (run.stderr, run.lines)
+    tasks = _by_worker(world)
+    assert world.calls.count("StopTask") == 2
+    assert [tasks[n].stopped_reason and "task 1 refused the run" in tasks[n].stopped_reason
+            for n in (2, 3)] == [True, True]
+    assert launch.clock.monotonic() < 120, "the other tasks were waited for"
+    assert any("[task 2/3] task 1 refused the run before anything ran" in line
+               for line in run.lines), run.lines
+
+
+def test_task_1_that_failed_a_tenant_leaves_the_others_running_their_tenants(
+        launch: Launcher, world: World) -> None:
+    """A failed tenant is not a refusal: the other tasks are not stopped by the launcher."""
+    launch.clock.after(10, lambda: _finish(world, _by_worker(world)[1], 1, [], {"failed": 1}, []))
+    launch.clock.after(30, lambda: [_finish(world, _by_worker(world)[n], 0, [], {}, [])
+                                    for n in (2, 3)])
+
+    run = launch(*MIGRATE, "--parallel", "3")
+
+    assert run.exit_code == 1
+    assert world.calls.count("StopTask") == 0
