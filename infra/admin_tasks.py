@@ -7,12 +7,15 @@ Pulumi program is another (docs/DEPLOYING.md, "Inside an existing Pulumi program
 
     admin = AdminTasks("admin-tasks", AdminTasksArgs(
         region="eu-west-1", github_owner="acme-corp", github_repository="billing",
-        reviewers={"users": ["alice-ops"]}, cluster_arn=cluster.arn, ...))
+        reviewers={"users": ["alice-ops"]},
+        cluster_arn="arn:aws:ecs:eu-west-1:111111111111:cluster/app-staging", ...))
 
 Each field of `AdminTasksArgs` is the stack config key of the same name in camelCase
 (`github_owner` is `admin-tasks:githubOwner`, `region` is `aws:region`), with the same
 default and the same validation: an invalid value stops the program before any resource
-is registered, with the message a stack file would get (it names the config key).
+is registered, with the message a stack file would get (it names the config key). The
+values are plain, known when the program runs: an Output (another resource's attribute)
+is refused by name, since it could not be checked before anything is registered.
 """
 
 from __future__ import annotations
@@ -116,9 +119,24 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+def _outputs_in(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return any(_outputs_in(v) for v in value.values())
+    return isinstance(value, (list, tuple)) and any(_outputs_in(v) for v in value)
+
+
 def validated(args: AdminTasksArgs) -> tuple[StackConfig, dict[str, Any]]:
     """The config and launch settings of `args`, or a RunError naming the key and the fix
     (Pulumi prints the message alone, with no traceback and no resources)."""
+    for item in fields(args):
+        if _outputs_in(getattr(args, item.name)):
+            raise pulumi.RunError(
+                f"AdminTasksArgs.{item.name} holds a pulumi Output: the component checks "
+                "every argument before it registers anything, so each must be a plain "
+                "value known when the program runs (an ARN, id or host as text; for a "
+                "resource of this program, its known name or ARN)")
     try:
         config = parse_config(args.to_config(), pulumi.get_stack())
         return config, launch_settings(config)

@@ -149,6 +149,23 @@ def test_an_argument_gets_the_stack_configs_validation_and_message() -> None:
     assert {r.type for r in registered} <= {"pulumi:providers:aws", "pulumi:providers:github"}
 
 
+@pytest.mark.parametrize("field", ["cluster_arn", "subnets", "reviewers"])
+def test_an_output_as_an_argument_is_refused_by_name(field: str) -> None:
+    """A team passes its cluster's `arn` (an Output): the component says which argument
+    and why, before anything of it is registered."""
+    def outputs() -> AdminTasksArgs:
+        arn = pulumi.Output.from_input("arn:aws:ecs:eu-west-1:111111111111:cluster/app")
+        value: Any = {"cluster_arn": arn, "subnets": [arn],
+                      "reviewers": {"users": [arn]}}[field]
+        return staging_args(**{field: value})
+
+    registered: list[Registered] = []
+    with pytest.raises(pulumi.RunError, match=rf"AdminTasksArgs\.{field} holds a pulumi Output"):
+        run_program(lambda: platform_program(outputs()), {}, "billing-staging",
+                    project="platform", registered=registered)
+    assert {r.type for r in registered} <= {"pulumi:providers:aws", "pulumi:providers:github"}
+
+
 def test_an_unknown_stack_config_key_is_still_an_error() -> None:
     config = {**stack_config("staging"), "admin-tasks:containerUsr": "10001"}
     with pytest.raises(pulumi.RunError, match=r"containerUsr is not a known key.*containerUser"):
