@@ -47,12 +47,19 @@ def size(path: Path) -> int:
     return int(done.stdout.split()[0]) if done.returncode == 0 else 0
 
 
+#: What would make a clone's run use something of this checkout's: its virtualenv and
+#: make's variables (``make bench VENV=…`` reaches a sub-make through MAKEFLAGS). The
+#: machine's own pip and uv settings (certificates, an index) stay: a newcomer has them.
+LEAKS = ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+         "UV_PROJECT_ENVIRONMENT", "PIP_CACHE_DIR", "UV_CACHE_DIR")
+
+
 def environment(caches: Path | None) -> dict[str, str]:
-    """This process's environment without its virtualenv; new cache directories unless
-    the caches are to stay warm."""
+    """This process's environment without anything of this checkout's; new cache
+    directories (``caches``) unless they are to stay warm."""
     path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
             if not p.rstrip("/").endswith(".venv/bin")]
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in LEAKS}
     env.update(PATH=os.pathsep.join(path), CI="true")
     if caches is not None:
         env.update(UV_CACHE_DIR=str(caches / "uv"), PIP_CACHE_DIR=str(caches / "pip"))
@@ -100,9 +107,11 @@ def main() -> int:
              "empty (new `UV_CACHE_DIR` and `PIP_CACHE_DIR`: every wheel downloaded)"))
     with tempfile.TemporaryDirectory(prefix="admin-tasks-cold-") as scratch:
         base = Path(scratch)
-        env = environment(None if args.warm_caches else base / "caches")
-        seed = timed(SEED, base / "seed", env)
-        test = timed(TEST, base / "test", env)
+        def env(name: str) -> dict[str, str]:  # each command its own empty caches
+            return environment(None if args.warm_caches else base / f"{name}-caches")
+
+        seed = timed(SEED, base / "seed", env("seed"))
+        test = timed(TEST, base / "test", env("test"))
     print("\n### Results\n")
     print("| command, from a fresh clone | wall time | user / sys (all processes) | exit "
           "| what it left |\n|---|---:|---:|---:|---|")

@@ -9,7 +9,7 @@ quotes no figure, so a re-run never leaves it saying something the tables contra
     python benchmarks/report.py                  # every benchmark (about 15 minutes)
     python benchmarks/report.py tenants launcher # only these sections
 
-A benchmark that fails leaves its section as it was, the others are still written, and
+A benchmark that fails (or prints nothing) leaves its section as it was, the others are still written, and
 the exit code is 1. Extra arguments for one benchmark go after ``--``:
 ``python benchmarks/report.py tenants -- --tenants 200``.
 """
@@ -47,7 +47,8 @@ def replace_section(document: str, name: str, output: str) -> str:
     """The document with ``name``'s generated block holding ``output``; a document that
     lacks the block's markers (or has them twice) is refused, not appended to."""
     pattern = re.compile(re.escape(begin(name)) + r"\n.*?" + re.escape(end(name)), re.S)
-    if len(pattern.findall(document)) != 1:
+    if not document.count(begin(name)) == document.count(end(name)) == 1 \
+            or len(pattern.findall(document)) != 1:
         raise SystemExit(f"report: {DOCUMENT.name} must hold the markers of section "
                          f"{name!r} exactly once:\n  {begin(name)}\n  {end(name)}")
     block = f"{begin(name)}\n\n{output.strip()}\n\n{end(name)}"
@@ -59,11 +60,19 @@ def run_benchmark(name: str, extra: Sequence[str]) -> str | None:
     command = [sys.executable, SECTIONS[name], *extra]
     print(f"report: running {' '.join(command[1:])}", file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        print(f"report: {SECTIONS[name]} exited {done.returncode}; section {name!r} is "
+    if done.returncode != 0 or not done.stdout.strip():
+        print(f"report: {SECTIONS[name]} exited {done.returncode}"
+              f"{'' if done.stdout.strip() else ' and printed nothing'}; section {name!r} is "
               "left as it was", file=sys.stderr)
         return None
     return done.stdout
+
+
+def write(document: str) -> None:
+    """All of it or nothing: a killed run never leaves half a document."""
+    partial = DOCUMENT.with_name(DOCUMENT.name + ".partial")
+    partial.write_text(document, encoding="utf-8")
+    partial.replace(DOCUMENT)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               + (f"; unknown section {unknown[0]!r}" if unknown else ""), file=sys.stderr)
         return 2
     names = arguments or list(SECTIONS)
-    document = DOCUMENT.read_text()
+    document = DOCUMENT.read_text(encoding="utf-8")
     for name in names:  # every marker present before anything runs for minutes
         replace_section(document, name, "")
     failed = False
@@ -87,8 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output is None:
             failed = True
             continue
-        document = replace_section(DOCUMENT.read_text(), name, output)
-        DOCUMENT.write_text(document)
+        write(replace_section(DOCUMENT.read_text(encoding="utf-8"), name, output))
         print(f"report: section {name!r} of {DOCUMENT.relative_to(ROOT)} rewritten",
               file=sys.stderr)
     return 1 if failed else 0

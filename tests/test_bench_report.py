@@ -50,10 +50,20 @@ def test_a_failing_benchmark_leaves_its_section_and_the_run_fails(fake: Path) ->
     assert "- args []" in text  # the other one was still written
 
 
-def test_a_missing_marker_is_refused_before_any_benchmark_runs(fake: Path) -> None:
-    fake.write_text(_document("good"))
+@pytest.mark.parametrize("damage", ["missing", "begin twice"])
+def test_a_damaged_marker_is_refused_before_any_benchmark_runs(fake: Path,
+                                                               damage: str) -> None:
+    text = _document("good") if damage == "missing" else _document("good", "bad").replace(
+        report.end("good"), report.begin("bad") + "\n" + report.end("good"))
+    fake.write_text(text)
     with pytest.raises(SystemExit, match="markers of section 'bad'"):
         report.main([])
+    assert "old figures of good" in fake.read_text()
+
+
+def test_a_benchmark_that_prints_nothing_leaves_its_section(fake: Path) -> None:
+    (fake.parent / "good.py").write_text("")
+    assert report.main(["good"]) == 1
     assert "old figures of good" in fake.read_text()
 
 
