@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -218,3 +219,72 @@ def test_the_tenant_table_is_read_and_a_bad_schema_name_in_it_refused(
     finally:
         with engine.begin() as connection:
             connection.execute(text(f"DROP TABLE {table}"))
+
+
+@pytest.fixture
+def postgres() -> Iterator[tuple[Any, DatabaseTarget]]:
+    if not POSTGRES:
+        pytest.skip("set ADMIN_TASKS_TEST_POSTGRES_URL (.ci/run does)")
+    target = resolve_target({"DATABASE_URL": POSTGRES})
+    engine = make_engine(target)
+    yield engine, target
+    engine.dispose()
+
+
+def test_a_container_whose_clock_runs_ahead_ends_no_live_workers_row(
+        postgres: tuple[Any, DatabaseTarget], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heartbeats and staleness are the server's time: a task whose own clock is two
+    minutes ahead (another container, another host) neither claims over a live worker
+    nor ends its row when its run writes a ledger."""
+    engine, target = postgres
+    task = f"migrate-{uuid.uuid4().hex[:8]}"
+    live, controls = _run(engine, target, ["a", "b"], task, canary=0)
+    assert claim_next(engine, target, live, controls, "task-1").schema == "a"
+    ahead = datetime.now(UTC) + timedelta(minutes=2)
+    monkeypatch.setattr("tasks.jobs.tenant_ledger._now", lambda: ahead)
+    assert claim_next(engine, target, live, controls, "task-2").schema == "b"
+    _run(engine, target, ["a"], task, canary=0)  # the next run's ledger, on that clock
+    assert _statuses(engine, live) == {"a": "running", "b": "running"}
+    assert finish_tenant(engine, target, live, "a", 0) == "succeeded"
+
+
+def test_a_claim_holding_the_resumed_runs_lock_does_not_deadlock_the_resume(
+        postgres: tuple[Any, DatabaseTarget]) -> None:
+    """A claim of run A (its lock held, then A's stale row updated) while run B resumes A:
+    B waits for A's lock without holding any of A's rows, so neither deadlocks."""
+    engine, target = postgres
+    task = f"migrate-{uuid.uuid4().hex[:8]}"
+    first, controls = _run(engine, target, ["a", "b"], task, canary=0)
+    assert claim_next(engine, target, first, controls, "task-1").schema == "a"
+    _stale(engine, first)
+    rest = select_tenants(engine, target, TenantSource(TABLE, "schema_name"),
+                          TenantControls(resume=f"staging/{task}/{first}"), task=task,
+                          environment="staging")
+    second = f"{uuid.uuid4().int % 10**9}-1"
+    open_run(engine, target, RunRow(task=task, environment="staging",
+                                    image="app@sha256:" + "0" * 64, preview=False,
+                                    context=RunContext(actor="alice", run_id=second,
+                                                       reason="resume"),
+                                    steps=[["true"]], ecs_task=None))
+    errors: list[BaseException] = []
+    with engine.connect() as claim:
+        claim.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:run))"),
+                      {"key": 0x61647465, "run": first})
+
+        def resume() -> None:
+            try:
+                write_ledger(engine, target, second, rest, first)
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+        thread = threading.Thread(target=resume)
+        thread.start()
+        time.sleep(1.0)  # the resume is waiting for A's lock now
+        claim.execute(update(LEDGER).where(LEDGER.c.run_id == first,
+                                           LEDGER.c.status == "running")
+                      .values(status="interrupted"))
+        claim.commit()
+        thread.join(30)
+    assert not thread.is_alive() and errors == []
+    assert _statuses(engine, first) == {"a": "interrupted", "b": "skipped"}
+    assert set(_statuses(engine, second)) == {"a", "b"}

@@ -339,3 +339,49 @@ def test_failing_steps_run_no_tenant_in_any_task(
     finally:
         for task in tasks:
             task.cleanup()
+
+
+def test_a_resume_taken_meanwhile_ends_the_run_refused_and_offers_no_resume(
+        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+    """While task 1 of a resume runs the steps, another run takes the resumed run over:
+    task 1's ledger is refused (exit 3) and its run's row says so; task 2 joined nothing
+    and offers no --resume of a run that has nothing to resume."""
+    from tasks.jobs.database import make_engine, resolve_target
+    from tasks.jobs.tenant_ledger import write_ledger
+
+    a, b, _, _ = tenants
+    first = _run_id()
+    _run(containers, first, TenantControls(tenants=(a, b), on_failure="continue")).cleanup()
+    assert _ledger(database, first)[b][0] == "failed"
+    second, rival = _run_id(), _run_id()
+    controls = TenantControls(resume=f"staging/migrate-tenants/{first}", parallel=2)
+    tasks = [_task(containers, second, controls, worker=n) for n in (1, 2)]
+    threads = [threading.Thread(target=task.run, kwargs={"timeout": 60}) for task in tasks]
+    for thread in threads:
+        thread.start()
+    target = resolve_target({"DATABASE_URL": POSTGRES})
+    engine = make_engine(target)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _run_row(database, second):
+            time.sleep(0.1)  # task 1 opened its run: its steps take two seconds now
+        write_ledger(engine, target, rival, [(b, 2)], first)
+        for thread in threads:
+            thread.join(90)
+        recorders = [task.by_name("admin_tasks_record") for task in tasks]
+        assert [r.exit_code for r in recorders] == [3, 0], [r.lines for r in recorders]
+        assert any(f"already resumed by run {rival}" in line for line in recorders[0].lines)
+        assert _run_row(database, second) == ("refused", 3)
+        assert _result(tasks[1])["resume"] is None
+        assert _ledger(database, second) == {}
+    finally:
+        engine.dispose()
+        for task in tasks:
+            task.cleanup()
+
+
+def _run_row(engine: Any, run_id: str) -> tuple[str, int | None] | None:
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT status, exit_code FROM admin_task_runs WHERE "
+                                      "run_id = :id"), {"id": run_id}).first()
+    return None if row is None else (row.status, row.exit_code)

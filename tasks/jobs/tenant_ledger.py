@@ -7,12 +7,16 @@ runs; every recorder of the run then claims them one at a time, in order, and en
 the canary and ``--on-failure stop`` hold across tasks: no tenant is claimed twice, none
 after the canary failed, none after a failure with ``stop`` (the rest become
 ``skipped``). A worker that was killed stops heart-beating: the next claim, a
-``--resume`` of the run, or the start of the task's next tenant run on the environment
-ends its row ``interrupted``, so no row stays ``running``.
+``--resume`` of the run, or the ledger of the task's next tenant run on the environment
+ends its row ``interrupted``, so no row stays ``running``. Every time in the ledger is the
+database server's (``now()``): the containers' clocks may disagree, and a heartbeat judged
+on another container's clock could end a live worker's row. SQLite is one file on one
+host, so its times are that host's.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 
-from tasks.contract.errors import InvalidInput, Refused
+from tasks.contract.errors import DatabaseFailed, InvalidInput, Refused
 from tasks.contract.tenants import SCHEMA_NAME, TenantControls, TenantSource
 from tasks.jobs.database import DatabaseTarget, apply_timeouts, database_errors
 from tasks.jobs.run_records import METADATA, RUNS, ensure_tables
@@ -67,6 +71,16 @@ Claim = Literal["run", "wait", "done"]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _clock(target: DatabaseTarget) -> Any:
+    """Now, as every worker of a run reads it alike: the server's on PostgreSQL."""
+    return _now() if target.is_sqlite else func.now()
+
+
+def _stale_before(target: DatabaseTarget) -> Any:
+    """A running row whose heartbeat is older than this belongs to a worker that is gone."""
+    return _clock(target) - STALE_AFTER
 
 
 def _locked(connection: Connection, target: DatabaseTarget, run_id: str) -> None:
@@ -126,7 +140,7 @@ def _resumed(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
                                      .where(RUNS.c.run_id == run_id)).first()
             rows = connection.execute(
                 select(LEDGER.c.schema_name, LEDGER.c.attempt, LEDGER.c.status,
-                       LEDGER.c.heartbeat_at, LEDGER.c.resumed_by).where(
+                       _live(target), LEDGER.c.resumed_by).where(
                     LEDGER.c.run_id == run_id, LEDGER.c.status != "succeeded")
                 .order_by(LEDGER.c.position)).all()
     if run is None or (run.task, run.environment) != (task, environment):
@@ -138,24 +152,22 @@ def _resumed(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
     return [(str(row.schema_name), int(row.attempt) + 1) for row in rows]
 
 
+def _live(target: DatabaseTarget) -> Any:
+    """Whether a row's worker heart-beat within :data:`STALE_AFTER` (on the server's clock)."""
+    return (LEDGER.c.heartbeat_at >= _stale_before(target)).label("live")
+
+
 def _check_resumable(run_id: str, rows: Sequence[Any]) -> None:
     taken = next((row.resumed_by for row in rows if row.resumed_by), None)
     if taken:
         raise Refused(f"run {run_id} was already resumed by run {taken}: resume that one "
                       "(its result line names it), so no tenant runs twice; nothing ran")
-    fresh = _now() - STALE_AFTER
-    live = [row.schema_name for row in rows if row.status == "running"
-            and row.heartbeat_at is not None and _aware(row.heartbeat_at) > fresh]
+    live = [row.schema_name for row in rows if row.status == "running" and row.live]
     if live:
         raise Refused(f"run {run_id} is still running tenant {live[0]}: a resume now would run "
                       "it twice; let it end, or stop it (python -m tasks stop --run-id "
                       f"{run_id} …) and resume once its heartbeat is {STALE_AFTER.seconds} s "
                       "old; nothing ran")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
@@ -166,16 +178,15 @@ def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
     ``interrupted`` and its ``pending`` ones ``skipped``, so neither run can start them."""
     with database_errors(target), engine.begin() as connection:
         _locked(connection, target, run_id)
-        _end_abandoned(connection, run_id)
         if resumed is not None:
             _locked(connection, target, resumed)
             rows = connection.execute(
-                select(LEDGER.c.schema_name, LEDGER.c.status, LEDGER.c.heartbeat_at,
+                select(LEDGER.c.schema_name, LEDGER.c.status, _live(target),
                        LEDGER.c.resumed_by).where(LEDGER.c.run_id == resumed,
                                                   LEDGER.c.status != "succeeded")).all()
             _check_resumable(resumed, rows)
-            _end_running(connection, resumed, "interrupted", older_than=None)
-            _skip_pending(connection, resumed)
+            _end_running(connection, target, resumed, "interrupted", stale_only=False)
+            _skip_pending(connection, target, resumed)
             connection.execute(update(LEDGER).where(
                 LEDGER.c.run_id == resumed, LEDGER.c.status != "succeeded")
                 .values(resumed_by=run_id))
@@ -184,9 +195,16 @@ def write_ledger(engine: Engine, target: DatabaseTarget, run_id: str,
                 {"run_id": run_id, "schema_name": name, "position": index,
                  "status": "pending", "attempt": attempt}
                 for index, (name, attempt) in enumerate(tenants)])
+    try:  # in a transaction of its own: it locks rows of other runs, under none of their locks
+        with database_errors(target), engine.begin() as connection:
+            apply_timeouts(connection, target)
+            _end_abandoned(connection, target, run_id)
+    except DatabaseFailed as error:  # the next run's ledger, or a resume, ends them instead
+        print(f"admin-tasks: earlier runs' abandoned tenants were left for later ({error})",
+              file=sys.stderr)
 
 
-def _end_abandoned(connection: Connection, run_id: str) -> None:
+def _end_abandoned(connection: Connection, target: DatabaseTarget, run_id: str) -> None:
     """A run of the same task on the same environment whose last task was killed (SIGKILL:
     no chance to end its row) with no claim or resume after it: its stale ``running``
     rows end ``interrupted`` now. A worker still alive keeps its heartbeat fresh."""
@@ -199,8 +217,8 @@ def _end_abandoned(connection: Connection, run_id: str) -> None:
                                             RUNS.c.run_id != run_id)
     connection.execute(update(LEDGER).where(
         LEDGER.c.run_id.in_(same_task), LEDGER.c.status == "running",
-        LEDGER.c.heartbeat_at < _now() - STALE_AFTER).values(status="interrupted",
-                                                            finished_at=_now()))
+        LEDGER.c.heartbeat_at < _stale_before(target)).values(status="interrupted",
+                                                              finished_at=_clock(target)))
 
 
 def ledger_written(engine: Engine, target: DatabaseTarget, run_id: str) -> bool:
@@ -210,12 +228,13 @@ def ledger_written(engine: Engine, target: DatabaseTarget, run_id: str) -> bool:
                                   .where(LEDGER.c.run_id == run_id)).scalar_one() > 0
 
 
-def _end_running(connection: Connection, run_id: str, status: str, *,
-                 older_than: datetime | None) -> None:
+def _end_running(connection: Connection, target: DatabaseTarget, run_id: str, status: str,
+                 *, stale_only: bool) -> None:
     where = [LEDGER.c.run_id == run_id, LEDGER.c.status == "running"]
-    if older_than is not None:
-        where.append(LEDGER.c.heartbeat_at < older_than)
-    connection.execute(update(LEDGER).where(*where).values(status=status, finished_at=_now()))
+    if stale_only:
+        where.append(LEDGER.c.heartbeat_at < _stale_before(target))
+    connection.execute(update(LEDGER).where(*where).values(status=status,
+                                                           finished_at=_clock(target)))
 
 
 @dataclass(frozen=True)
@@ -230,7 +249,7 @@ def claim_next(engine: Engine, target: DatabaseTarget, run_id: str, controls: Te
     or ``done``: nothing left this worker may start."""
     with database_errors(target), engine.begin() as connection:
         _locked(connection, target, run_id)
-        _end_running(connection, run_id, "interrupted", older_than=_now() - STALE_AFTER)
+        _end_running(connection, target, run_id, "interrupted", stale_only=True)
         rows = connection.execute(select(LEDGER.c.schema_name, LEDGER.c.position,
                                          LEDGER.c.status).where(LEDGER.c.run_id == run_id)
                                   .order_by(LEDGER.c.position)).all()
@@ -238,7 +257,7 @@ def claim_next(engine: Engine, target: DatabaseTarget, run_id: str, controls: Te
         canary_failed = any(row.status in ("failed", "interrupted", "skipped") for row in canary)
         failed = any(row.status in ("failed", "interrupted") for row in rows)
         if canary_failed or (failed and controls.on_failure == "stop"):
-            _skip_pending(connection, run_id)
+            _skip_pending(connection, target, run_id)
             return Claimed("done")
         pending = [row for row in rows if row.status == "pending"]
         if not pending:
@@ -250,16 +269,16 @@ def claim_next(engine: Engine, target: DatabaseTarget, run_id: str, controls: Te
             update(LEDGER).where(LEDGER.c.run_id == run_id,
                                  LEDGER.c.schema_name == first.schema_name,
                                  LEDGER.c.status == "pending")
-            .values(status="running", started_at=_now(), heartbeat_at=_now(),
+            .values(status="running", started_at=_clock(target), heartbeat_at=_clock(target),
                     ecs_task=ecs_task)).rowcount
         return Claimed("run", str(first.schema_name)) if claimed == 1 else Claimed("wait")
 
 
-def _skip_pending(connection: Connection, run_id: str) -> None:
+def _skip_pending(connection: Connection, target: DatabaseTarget, run_id: str) -> None:
     """Every tenant not started ends ``skipped``."""
     connection.execute(update(LEDGER).where(LEDGER.c.run_id == run_id,
                                             LEDGER.c.status == "pending")
-                       .values(status="skipped", finished_at=_now()))
+                       .values(status="skipped", finished_at=_clock(target)))
 
 
 def heartbeat(engine: Engine, target: DatabaseTarget, run_id: str, schema: str) -> None:
@@ -267,7 +286,7 @@ def heartbeat(engine: Engine, target: DatabaseTarget, run_id: str, schema: str) 
         apply_timeouts(connection, target)
         connection.execute(update(LEDGER).where(
             LEDGER.c.run_id == run_id, LEDGER.c.schema_name == schema,
-            LEDGER.c.status == "running").values(heartbeat_at=_now()))
+            LEDGER.c.status == "running").values(heartbeat_at=_clock(target)))
 
 
 def finish_tenant(engine: Engine, target: DatabaseTarget, run_id: str, schema: str,
@@ -281,7 +300,7 @@ def finish_tenant(engine: Engine, target: DatabaseTarget, run_id: str, schema: s
         changed = connection.execute(update(LEDGER).where(
             LEDGER.c.run_id == run_id, LEDGER.c.schema_name == schema,
             LEDGER.c.status == "running").values(status=status, exit_code=exit_code,
-                                                 finished_at=_now())).rowcount
+                                                 finished_at=_clock(target))).rowcount
         if changed != 1:  # another task ended it first (its heartbeat was stale)
             status = str(connection.execute(select(LEDGER.c.status).where(
                 LEDGER.c.run_id == run_id, LEDGER.c.schema_name == schema)).scalar_one())

@@ -11,6 +11,7 @@ the ``--resume`` argument that would take the rest.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tasks.contract.context import RunContext
-from tasks.contract.errors import InvalidInput, Refused, TaskFailedToStart
+from tasks.contract.errors import AdminTaskError, InvalidInput, Refused, TaskFailedToStart
 from tasks.contract.outcome import CommandResult
 from tasks.contract.run_record import OPENED_MARKER
 from tasks.contract.task_settings import TaskSettings
@@ -84,17 +85,32 @@ def record_tenant_run(environment: str, task: str, settings: TaskSettings,
     # succeeded: its application container may start now and wait on the pipe.
     marker.write_text(context.run_id)
     joined = worker == 1 or _await_ledger(engine, target, context.run_id, task, stop)
-    outcome = work(channel, engine, target, context.run_id, controls=controls,
-                   first=worker == 1, preview=preview, ecs_task=ecs_task,
-                   write_ledger=lambda: write_ledger(engine, target, context.run_id, tenants,
-                                                     controls.resumed_run)) \
-        if joined else WorkerOutcome()
+    try:
+        outcome = work(channel, engine, target, context.run_id, controls=controls,
+                       first=worker == 1, preview=preview, ecs_task=ecs_task,
+                       write_ledger=lambda: write_ledger(engine, target, context.run_id,
+                                                         tenants, controls.resumed_run)) \
+            if joined else WorkerOutcome()
+    except AdminTaskError as error:
+        if worker == 1:  # its run row is open: it says how the run ended, not "running"
+            _close(engine, target, context.run_id, error, controls)
+        raise
     if not joined:
         channel.release()
     code, _ = wait_for_exit(environ, settings.container, channel.progress, sleep=stop.pause,
                             stopping=stop.event.is_set)
     return _result(environment, task, settings, context, engine, target, outcome, code,
-                   controls, worker, stopped=stop.event.is_set(), preview=preview, steps=steps)
+                   controls, worker, stopped=stop.event.is_set(), preview=preview, steps=steps,
+                   joined=joined)
+
+
+def _close(engine: Engine, target: DatabaseTarget, run_id: str, error: AdminTaskError,
+           controls: TenantControls) -> None:
+    """Task 1 failed after opening the run (a resume refused at the ledger, the database
+    gone): the run's row ends with that outcome, best effort (the error is what matters)."""
+    with contextlib.suppress(AdminTaskError):
+        complete_run(engine, target, run_id, status=error.outcome, exit_code=error.exit_code,
+                     failed_step=None, tenant_run=controls.to_document())
 
 
 def _await_ledger(engine: Engine, target: DatabaseTarget, run_id: str, task: str,
@@ -128,7 +144,10 @@ def _gone(environ: Mapping[str, str], container: str) -> bool:
 def _result(environment: str, task: str, settings: TaskSettings, context: RunContext,
             engine: Engine, target: DatabaseTarget, outcome: WorkerOutcome, code: int | None,
             controls: TenantControls, worker: int, *, stopped: bool, preview: bool,
-            steps: list[list[str]]) -> CommandResult:
+            steps: list[list[str]], joined: bool) -> CommandResult:
+    """The task's result line. A task that never joined a ledger (the run had none: task 1
+    refused it, its steps failed, it had no tenant) leaves the run's row to task 1 and
+    offers no ``--resume``: there is nothing of this run to resume."""
     counts = status_counts(engine, target, context.run_id)
     exit_code = outcome.exit_code or (code or 0)
     failed = sum(counts.get(s, 0) for s in ("failed", "interrupted", "skipped"))
@@ -136,11 +155,11 @@ def _result(environment: str, task: str, settings: TaskSettings, context: RunCon
               or outcome.steps_code not in (None, 0) else "succeeded")
     # The run ends with the last task that has nothing left: no tenant running, and none
     # pending unless this task is being stopped (a timeout leaves them for --resume).
-    if not counts.get("running") and (stopped or not counts.get("pending")):
+    if joined and not counts.get("running") and (stopped or not counts.get("pending")):
         complete_run(engine, target, context.run_id, status=status,
                      exit_code=exit_code or (1 if failed else 0), failed_step=None,
                      tenant_run={**controls.to_document(), "counts": counts})
-    resume = f"{environment}/{task}/{context.run_id}"  # what --resume takes
+    resume = f"{environment}/{task}/{context.run_id}" if joined else None  # --resume's
     tenants = [{"schema": t.schema, "status": t.status, "exitCode": t.exit_code,
                 "seconds": t.seconds} for t in outcome.tenants]
     line = {"ok": exit_code == 0, "outcome": status, "wasNew": True, "task": task,
@@ -151,5 +170,6 @@ def _result(environment: str, task: str, settings: TaskSettings, context: RunCon
                       "source": "admin-tasks"}}
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no tenants"
     message = (f"{task} task {worker}/{controls.parallel}: {len(tenants)} tenant(s) "
-               f"here; the run's tenants: {summary}; resume with --resume {resume}")
+               f"here; the run's tenants: {summary}; "
+               + (f"resume with --resume {resume}" if resume else "this task joined no ledger"))
     return CommandResult(line, exit_code, message)

@@ -93,7 +93,8 @@ def follow_tenant_run(request: LaunchRequest, runtime: Runtime,
                 if worker is workers[0]:
                     raise
                 worker.printer.status(f"could not start this task ({error}); the tasks "
-                                      "already started take its tenants")
+                                      "already started take its tenants. If ECS started it "
+                                      f"after all, stop it with: {request.stop_command}")
                 break
             worker.transcript = Transcript(worker.printer, worker.request)
             worker.watch = watch_task(worker.request, clients, runtime, arn, cancellation,
@@ -124,8 +125,8 @@ def _follow(worker: Worker, timeout_seconds: int, started: list[Worker]) -> None
     if worker is started[0] and _refused_the_run(worker):
         for other in started[1:]:
             assert other.watch is not None
-            other.printer.status("task 1 refused the run before anything ran: stopping this "
-                                 "task, which would only wait for tenants that never come")
+            other.printer.status("task 1 refused the run before any tenant ran: stopping "
+                                 "this task, which would only wait for tenants that never come")
             other.watch.stop("task 1 refused the run")
 
 
