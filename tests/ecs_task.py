@@ -14,6 +14,9 @@ What it honours, each as the ECS developer guide documents it:
   after ``timeout``; ``retries`` consecutive failures after ``startPeriod`` make it
   UNHEALTHY (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html).
   ``time_scale`` shortens every interval alike, so tests do not wait ECS's seconds.
+  Here only ``dependsOn`` reads a container's health (the metadata endpoint does not
+  report it), so checks run while a container not yet started waits for it to be
+  HEALTHY; a check has no effect beyond its result, and each one is a process tree.
 * **essential**: when an essential container stops, ECS stops the task: every running
   container gets SIGTERM, then SIGKILL after the stop timeout (30 s on Fargate). StopTask
   does the same (:meth:`EmulatedTask.stop`).
@@ -148,7 +151,9 @@ class EmulatedTask:
                 return
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # shutdown() waits for the loop's next poll (0.5 s by default) at every task's end.
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                  daemon=True)
         thread.start()
         try:
             yield f"http://127.0.0.1:{server.server_address[1]}/v4"
@@ -223,9 +228,16 @@ class EmulatedTask:
             return None
         return all(results)
 
+    def _awaited(self, container: Container) -> bool:
+        """Whether a container not started yet waits for ``container`` to be HEALTHY."""
+        return any(other.status == "PENDING" and not other.never_started and any(
+            d["containerName"] == container.name and d["condition"] == "HEALTHY"
+            for d in other.definition.get("dependsOn", [])) for other in self.containers)
+
     def _health_check(self, container: Container, now: float) -> None:
         check = container.definition.get("healthCheck")
-        if not check or container.status != "RUNNING" or now < container.next_check:
+        if not check or container.status != "RUNNING" or now < container.next_check \
+                or not self._awaited(container):
             return
         command = check["command"]
         argv = command[1:] if command[0] == "CMD" else ["/bin/sh", "-c", command[1]]

@@ -35,7 +35,8 @@ shared_done = os.path.join(here, "shared-done-" + os.environ.get("ADMIN_TASK_RUN
 if args[0] == "shared":
     if os.path.exists(os.path.join(here, "fail-shared")):
         sys.exit(1)
-    time.sleep(2)
+    if os.path.exists(os.path.join(here, "slow-shared")):
+        time.sleep(2)  # the other tasks of the run start meanwhile and must wait
     open(shared_done, "w").close()
 if args[0] == "tenant" and not os.path.exists(shared_done):
     sys.exit(9)  # a tenant must never start before the steps succeeded
@@ -294,15 +295,21 @@ def test_an_unknown_tenant_is_refused_before_anything_is_written(
 
 
 def test_three_tasks_run_each_tenant_once_and_only_after_the_steps(
-        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+        containers: list[dict[str, Any]], database: Any, tenants: list[str],
+        program: Path) -> None:
     """Task 1 runs the steps (two seconds); tasks 2 and 3 start with it and wait: a tenant
     step that started before the steps succeeded would exit 9. One task finds no tenant
     left and still ends at once, not at its timeout."""
     a, _, c, _ = tenants
     run_id = _run_id()
+    slow = program.with_name("slow-shared")
+    slow.write_text("")
     began = time.monotonic()
-    tasks = _run_together(containers, run_id, TenantControls(tenants=(a, c), canary=0,
-                                                             parallel=3))
+    try:
+        tasks = _run_together(containers, run_id, TenantControls(tenants=(a, c), canary=0,
+                                                                 parallel=3))
+    finally:
+        slow.unlink()
     try:
         assert time.monotonic() - began < 45
         assert [t.by_name("admin_tasks_record").exit_code for t in tasks] == [0, 0, 0], [
