@@ -349,7 +349,8 @@ def test_failing_steps_run_no_tenant_in_any_task(
 
 
 def test_a_resume_taken_meanwhile_ends_the_run_refused_and_offers_no_resume(
-        containers: list[dict[str, Any]], database: Any, tenants: list[str]) -> None:
+        containers: list[dict[str, Any]], database: Any, tenants: list[str],
+        program: Path) -> None:
     """While task 1 of a resume runs the steps, another run takes the resumed run over:
     task 1's ledger is refused (exit 3) and its run's row says so; task 2 joined nothing
     and offers no --resume of a run that has nothing to resume."""
@@ -363,6 +364,8 @@ def test_a_resume_taken_meanwhile_ends_the_run_refused_and_offers_no_resume(
     second, rival = _run_id(), _run_id()
     controls = TenantControls(resume=f"staging/migrate-tenants/{first}", parallel=2)
     tasks = [_task(containers, second, controls, worker=n) for n in (1, 2)]
+    slow = program.with_name("slow-shared")
+    slow.write_text("")  # the steps take two seconds: the rival takes the run meanwhile
     threads = [threading.Thread(target=task.run, kwargs={"timeout": 60}) for task in tasks]
     for thread in threads:
         thread.start()
@@ -382,6 +385,7 @@ def test_a_resume_taken_meanwhile_ends_the_run_refused_and_offers_no_resume(
         assert _result(tasks[1])["resume"] is None
         assert _ledger(database, second) == {}
     finally:
+        slow.unlink()
         engine.dispose()
         for task in tasks:
             task.cleanup()
