@@ -138,9 +138,9 @@ def goals(results: dict[tuple[int, str], list[Follow]]) -> None:
     theirs = {m: results[(m, "baseline")] for m in MINUTES}
     lost = [f for m in MINUTES for f in ours[m] if f.gave_up or f.exit_code is None]
     long_runs = [f for m in MINUTES if m >= 10 for f in theirs[m]]
-    ceiling = (not lost, f"admin-tasks followed {sum(map(len, ours.values()))} of "
-               f"{sum(map(len, ours.values()))} runs to STOPPED with an exit code"
-               if not lost else f"admin-tasks lost {len(lost)} runs",
+    runs = sum(map(len, ours.values()))
+    ceiling = (not lost, f"{runs - len(lost)} of {runs} runs followed to STOPPED with an "
+               "exit code",
                f"the waiter gave up in {sum(f.gave_up for f in long_runs)} of "
                f"{len(long_runs)} runs of 10 minutes or more")
 

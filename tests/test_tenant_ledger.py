@@ -50,14 +50,20 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[A
     engine.dispose()
 
 
-def _run(engine: Any, target: DatabaseTarget, names: list[str], task: str = "migrate",
-         **controls: Any) -> tuple[str, TenantControls]:
+def _open(engine: Any, target: DatabaseTarget, task: str) -> str:
+    """A new run of ``task`` on staging, its row in admin_task_runs; its id."""
     run_id = f"{uuid.uuid4().int % 10**9}-1"
     open_run(engine, target, RunRow(task=task, environment="staging",
                                     image="app@sha256:" + "0" * 64, preview=False,
                                     context=RunContext(actor="alice", run_id=run_id,
                                                        reason="release"),
                                     steps=[["true"]], ecs_task=None))
+    return run_id
+
+
+def _run(engine: Any, target: DatabaseTarget, names: list[str], task: str = "migrate",
+         **controls: Any) -> tuple[str, TenantControls]:
+    run_id = _open(engine, target, task)
     write_ledger(engine, target, run_id, [(name, 1) for name in names], None)
     return run_id, TenantControls(**controls)
 
@@ -260,12 +266,7 @@ def test_a_claim_holding_the_resumed_runs_lock_does_not_deadlock_the_resume(
     rest = select_tenants(engine, target, TenantSource(TABLE, "schema_name"),
                           TenantControls(resume=f"staging/{task}/{first}"), task=task,
                           environment="staging")
-    second = f"{uuid.uuid4().int % 10**9}-1"
-    open_run(engine, target, RunRow(task=task, environment="staging",
-                                    image="app@sha256:" + "0" * 64, preview=False,
-                                    context=RunContext(actor="alice", run_id=second,
-                                                       reason="resume"),
-                                    steps=[["true"]], ecs_task=None))
+    second = _open(engine, target, task)
     errors: list[BaseException] = []
     with engine.connect() as claim:
         claim.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:run))"),
