@@ -50,11 +50,13 @@ def _finish(world: World, task: Any, code: int, tenants: list[dict[str, Any]],
         world.last_timestamp = first + len(lines)
         world.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=[
             {"timestamp": first + i, "message": text} for i, text in enumerate(lines)])
-    task.last_status = task.desired_status = "STOPPED"
-    task.stop_code = "EssentialContainerExited"
+    # Exit codes before the status: another task's watch thread may describe this task at
+    # any moment, and moto's exit code is 0 until set (ECS reports both at once).
     for container in task.containers:
         if container.name != PREPARE_CONTAINER:
             container.exitCode = code
+    task.stop_code = "EssentialContainerExited"
+    task.last_status = task.desired_status = "STOPPED"
 
 
 def test_parallel_starts_k_tasks_and_the_summary_has_a_row_per_tenant(
