@@ -12,8 +12,9 @@ stops `pulumi preview` and `up` with one message before anything is created.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_github as github
+from pulumi_aws.get_caller_identity import get_caller_identity_output
+from pulumi_aws.get_region import get_region_output
 
 from infra.config import StackConfig
 
@@ -27,8 +28,8 @@ def checked_region(config: StackConfig, parent: pulumi.Resource) -> pulumi.Outpu
     cluster's account."""
     network = config.network
     options = pulumi.InvokeOutputOptions(parent=parent)
-    region = aws.get_region_output(opts=options).region
-    account = aws.get_caller_identity_output(opts=options).account_id
+    region = get_region_output(opts=options).region
+    account = get_caller_identity_output(opts=options).account_id
 
     def check(found: list[str]) -> str:
         if found[0] != network.region or found[1] != network.account:
