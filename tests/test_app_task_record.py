@@ -45,7 +45,8 @@ if args[0] == "wait":
         sys.exit(int(args[1]))
     signal.signal(signal.SIGTERM, stopped)
     open("/tmp/waiting", "w").close()
-    time.sleep(60)
+    for _ in range(600):  # short sleeps: a handler waits out a long one
+        time.sleep(0.1)
 """
 CONTEXT = {"ADMIN_TASK_ACTOR": "alice",
            "ADMIN_TASK_REASON": "release 2026.12", "ADMIN_TASK_APPROVED_BY": "bob-dba,carol"}
