@@ -4,6 +4,7 @@ and a way to run ``python -m tasks`` in-process and read exactly what it printed
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import sys
 import time
@@ -218,16 +219,18 @@ def create_network() -> dict[str, Any]:
     return {"subnets": [subnet], "securityGroups": [group]}
 
 
-TENANTS = parse_tenant_source({**stack_file_config("staging")["admin-tasks:tenants"],
-                               "maxParallelTasks": stack_file_config("staging")[
-                                   "admin-tasks:maxParallelTasks"]})
+#: Pulumi.staging.yaml's config, read once per process (each test's account is built from it).
+STAGING = stack_file_config("staging")
+TENANTS = parse_tenant_source({**STAGING["admin-tasks:tenants"],
+                               "maxParallelTasks": STAGING["admin-tasks:maxParallelTasks"]})
 
 
-def deployed_tasks() -> list[TaskSpec]:
+@functools.cache
+def deployed_tasks() -> tuple[TaskSpec, ...]:
     """What the staging stack deploys: every built-in task and its application tasks."""
-    declared = stack_file_config("staging")["admin-tasks:appTasks"]
-    return [*map(TaskSpec.built_in, CATALOG),
-            *map(TaskSpec.application, parse_app_tasks(declared, task_names()))]
+    declared = STAGING["admin-tasks:appTasks"]
+    return (*map(TaskSpec.built_in, CATALOG),
+            *map(TaskSpec.application, parse_app_tasks(declared, task_names())))
 
 
 def _containers(task: TaskSpec, image: str, tasks_image: str) -> list[dict[str, Any]]:
@@ -241,19 +244,21 @@ def _containers(task: TaskSpec, image: str, tasks_image: str) -> list[dict[str, 
 
 def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     """Cluster, one task definition per deployed task, the log group: the settings, built
-    as the stack builds them."""
-    ecs = SESSION.client("ecs", region_name=REGION)
-    cluster = ecs.create_cluster(clusterName="app-staging")["cluster"]["clusterArn"]
+    as the stack builds them. They go straight into moto's backends (what its
+    CreateCluster, RegisterTaskDefinition and CreateLogGroup handlers call): the launcher's
+    own calls go through botocore, the account's set-up need not, and through the API
+    it was two thirds of a launcher test's time."""
+    ecs = ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
+    cluster = ecs.create_cluster("app-staging").arn
     tasks = {}
-    config = stack_file_config("staging")
     for task in deployed_tasks():
-        image = config["admin-tasks:tasksImage" if task.image == "tasks" else "admin-tasks:appImage"]
+        image = STAGING["admin-tasks:tasksImage" if task.image == "tasks" else "admin-tasks:appImage"]
         tasks[task.name] = task_entry(ENVIRONMENT, task, image, TENANTS)
         ecs.register_task_definition(
-            family=tasks[task.name]["taskDefinition"], networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=_containers(task, image, config["admin-tasks:tasksImage"]))
-    SESSION.client("logs", region_name=REGION).create_log_group(logGroupName=LOG_GROUP)
+            tasks[task.name]["taskDefinition"],
+            _containers(task, image, STAGING["admin-tasks:tasksImage"]),
+            network_mode="awsvpc", requires_compatibilities=["FARGATE"], cpu="256", memory="512")
+    logs_backends[DEFAULT_ACCOUNT_ID][REGION].create_log_group(LOG_GROUP, tags={})
     return {"environment": ENVIRONMENT, "region": REGION, "cluster": cluster,
             **network, "assignPublicIp": False, "logGroup": LOG_GROUP, "requireApproval": True,
             "requiredApprovals": 1,
