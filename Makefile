@@ -4,10 +4,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 export EMAIL
-# Python writes each module's bytecode the first time it imports it (into __pycache__,
-# ignored by git), even where the environment asks it not to: the installs below do not
-# byte-compile the ~13,000 files of the virtualenv up front (45 s of CPU, most of it
-# pulumi-aws modules nothing imports), so without this every interpreter the tests start
+# The installs below do not byte-compile the virtualenvs (docs/BENCHMARKS.md, section 6):
+# Python writes a module's bytecode on its first import (into __pycache__, ignored by
+# git), even where the environment asks it not to, or every interpreter the tests start
 # would compile SQLAlchemy and the rest again.
 unexport PYTHONDONTWRITEBYTECODE
 

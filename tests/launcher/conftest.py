@@ -244,10 +244,9 @@ def _containers(task: TaskSpec, image: str, tasks_image: str) -> list[dict[str, 
 
 def create_stack_resources(network: dict[str, Any]) -> dict[str, Any]:
     """Cluster, one task definition per deployed task, the log group: the settings, built
-    as the stack builds them. They go straight into moto's backends (what its
-    CreateCluster, RegisterTaskDefinition and CreateLogGroup handlers call): the launcher's
-    own calls go through botocore, the account's set-up need not, and through the API
-    it was two thirds of a launcher test's time."""
+    as the stack builds them, put straight into moto's backends (what its CreateCluster,
+    RegisterTaskDefinition and CreateLogGroup handlers call, without the API round trips);
+    the launcher's own calls go through botocore."""
     ecs = ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
     cluster = ecs.create_cluster("app-staging").arn
     tasks = {}
