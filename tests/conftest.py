@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tasks.cli import main
+from tasks.jobs import passwords
 
 POSTGRES_URL = os.environ.get(
     "ADMIN_TASKS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -35,6 +36,28 @@ LAUNCHED = {**ECS, "ADMIN_TASK_ACTOR": "octocat", "ADMIN_TASK_RUN_ID": "4242-1",
             "ADMIN_TASK_REASON": "first admin"}
 #: Inside ECS a command takes its inputs from the environment only (never arguments).
 ECS_SEED = (["seed-admin"], {"ADMIN_EMAIL": "me@example.com"})
+#: The iteration count of a test that uses `cheap_hashes`, as its environment states it.
+CHEAP_HASHES = {"ADMIN_TASKS_PBKDF2_ITERATIONS": "1000"}
+#: The real PBKDF2 floor, which `real_floor` restores within a module of cheap hashes.
+FLOOR = passwords.MINIMUM_ITERATIONS
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PBKDF2 floor lowered to 1,000 iterations in this process, for tests about what a
+    command writes or refuses, not how hard it hashes (with CHEAP_HASHES in their
+    environment): a hash at the real 600,000-iteration floor costs ~0.15 s of CPU, at the
+    1,000,000 default ~0.25 s. The floor, the default count and Django's own check of a
+    real hash keep their real values in tests/test_seed_superuser.py, tests/test_passwords.py
+    and tests/test_django_accounts.py."""
+    monkeypatch.setattr(passwords, "MINIMUM_ITERATIONS", 1000)
+
+
+@pytest.fixture
+def real_floor(cheap_hashes: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real floor again (after `cheap_hashes`), for a test of it in a module of cheap
+    hashes."""
+    monkeypatch.setattr(passwords, "MINIMUM_ITERATIONS", FLOOR)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from tasks.jobs import passwords
 from tests.accounts import insert_superuser, insert_user, without_times
-from tests.conftest import LAUNCHED, CliRun, Database
+from tests.conftest import CHEAP_HASHES, LAUNCHED, CliRun, Database
 
 PASSWORD = "violet-anchor-trombone-41"
 PREVIEW_NOTE = ("admin-tasks: this was a preview: its transaction was rolled back and nothing was "
                 "written, no audit row either")
+
+#: A preview is about the transaction, not the hash (tests/conftest.py: cheap_hashes).
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @dataclass(frozen=True)
@@ -121,18 +123,10 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A preview is about the transaction, not the hash: 64 scenario runs at the real
-    600,000-iteration floor would spend ~15 s hashing. (tests/test_seed_superuser.py and
-    tests/test_django_accounts.py check real hashes.)"""
-    monkeypatch.setattr(passwords, "MINIMUM_ITERATIONS", 1000)
-
-
 def environment(db: Database, scenario: Scenario, **extra: str) -> dict[str, str]:
     return db.env(**{"DJANGO_SUPERUSER_PASSWORD": PASSWORD,
                      "DJANGO_SUPERUSER_EMAIL": "ops@example.com",
-                     "ADMIN_TASKS_PBKDF2_ITERATIONS": "1000", **dict(scenario.env), **extra})
+                     **CHEAP_HASHES, **dict(scenario.env), **extra})
 
 
 def assert_predicts(preview: CliRun, real: CliRun) -> None:

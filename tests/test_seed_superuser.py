@@ -10,14 +10,20 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Database
+from tests.conftest import CHEAP_HASHES, Database
 
 PASSWORD = "correct-horse-battery-staple"
 
 
-def superuser_env(db: Database, **extra: str) -> dict[str, str]:
+#: What is written and refused, not how hard it hashes (tests/conftest.py: cheap_hashes);
+#: the default count, the floor and Django's login keep real hashes here (real_hashes).
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
+
+
+def superuser_env(db: Database, *, real_hashes: bool = False, **extra: str) -> dict[str, str]:
+    """A seed-superuser environment; `real_hashes`: the default iteration count."""
     defaults = {"DJANGO_SUPERUSER_USERNAME": "ops", "DJANGO_SUPERUSER_EMAIL": "Ops@Example.com",
-                "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
+                "DJANGO_SUPERUSER_PASSWORD": PASSWORD, **({} if real_hashes else CHEAP_HASHES)}
     return db.env(**{**defaults, **extra})
 
 
@@ -32,7 +38,7 @@ def django_check_password(password: str, encoded: str) -> bool:
 
 
 def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli: Any) -> None:
-    run = cli(["seed-superuser", "--reason", "bootstrap"], superuser_env(django_db))
+    run = cli(["seed-superuser", "--reason", "bootstrap"], superuser_env(django_db, real_hashes=True))
 
     assert run.code == 0, run.stderr
     assert run.result["outcome"] == "created"
@@ -60,14 +66,15 @@ def test_creates_a_superuser_whose_hash_django_verifies(django_db: Database, cli
     assert user["password"] not in run.stdout + run.stderr
 
 
+@pytest.mark.usefixtures("real_floor")
 def test_iterations_are_configurable_but_not_below_the_floor(django_db: Database, cli: Any) -> None:
     run = cli(["seed-superuser"], superuser_env(django_db, ADMIN_TASKS_PBKDF2_ITERATIONS="100"))
     assert run.code == 2 and "from 600,000 to 20,000,000" in run.result["error"]
-    run = cli(["seed-superuser", "--iterations", "99999999999"], superuser_env(django_db))
+    run = cli(["seed-superuser", "--iterations", "99999999999"], superuser_env(django_db, real_hashes=True))
     assert run.code == 2 and "got 99,999,999,999" in run.result["error"]
     assert django_db.rows("auth_user") == []
 
-    run = cli(["seed-superuser", "--iterations", "720000"], superuser_env(django_db))
+    run = cli(["seed-superuser", "--iterations", "720000"], superuser_env(django_db, real_hashes=True))
     assert run.code == 0
     [user] = django_db.rows("auth_user")
     assert user["password"].startswith("pbkdf2_sha256$720000$")
@@ -234,7 +241,7 @@ def test_a_superuser_seeded_into_djangos_own_schema_can_log_in(database: Databas
     settings = django_database_settings(database)
     run_django(settings, "migrate")
 
-    run = cli(["seed-superuser"], superuser_env(database))
+    run = cli(["seed-superuser"], superuser_env(database, real_hashes=True))
 
     assert run.code == 0, run.stderr
     loaded = json.loads(run_django(settings, "check", PASSWORD))

@@ -11,18 +11,18 @@ from typing import Any
 import pytest
 
 from tests.accounts import APPROVALS, audit_metadata, insert_superuser, superusers
-from tests.conftest import LAUNCHED, CliRun, Database
+from tests.conftest import CHEAP_HASHES, LAUNCHED, CliRun, Database
 from tests.test_seed_superuser import django_check_password
 
 REASON = "break glass INC-42"
 NEW_PASSWORD = "violet-anchor-trombone-41"
-#: The cheapest iteration count the policy allows, to keep the suite fast.
-FAST = {"ADMIN_TASKS_PBKDF2_ITERATIONS": "600000"}
+#: What is written and refused, not how hard it hashes (tests/conftest.py: cheap_hashes).
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def run(cli: Any, db: Database, command: str, username: str, **env: str) -> CliRun:
     result: CliRun = cli([command, "--username", username, "--reason", REASON],
-                         db.env(**{**APPROVALS, **FAST, "DJANGO_SUPERUSER_PASSWORD": NEW_PASSWORD,
+                         db.env(**{**APPROVALS, **CHEAP_HASHES, "DJANGO_SUPERUSER_PASSWORD": NEW_PASSWORD,
                                    **env}))
     return result
 
@@ -97,7 +97,7 @@ def test_deactivate_superuser_refusals_change_nothing(
 
 
 def test_reset_superuser_password_sets_the_secrets_password(django_db: Database, cli: Any) -> None:
-    insert_superuser(django_db, "ops", password="pbkdf2_sha256$600000$old$old")
+    insert_superuser(django_db, "ops", password="pbkdf2_sha256$1000$old$old")
     [before] = django_db.rows("auth_user")
 
     result = run(cli, django_db, "reset-superuser-password", "ops")
@@ -106,7 +106,7 @@ def test_reset_superuser_password_sets_the_secrets_password(django_db: Database,
     assert result.stderr.splitlines() == [
         "admin-tasks: set a new password for superuser ops (from DJANGO_SUPERUSER_PASSWORD)"]
     [after] = django_db.rows("auth_user")
-    assert after["password"].startswith("pbkdf2_sha256$600000$")
+    assert after["password"].startswith("pbkdf2_sha256$1000$")
     assert django_check_password(NEW_PASSWORD, after["password"])
     assert {k: v for k, v in after.items() if k != "password"} == {
         k: v for k, v in before.items() if k != "password"}
@@ -166,6 +166,7 @@ def test_the_new_password_is_checked_against_the_stored_row(
     ({"DJANGO_SUPERUSER_PASSWORD": ""}, "DJANGO_SUPERUSER_PASSWORD is not set"),
     ({"ADMIN_TASKS_PBKDF2_ITERATIONS": "1000"}, "from 600,000 to 20,000,000"),
 ], ids=["common", "unset", "iterations"])
+@pytest.mark.usefixtures("real_floor")
 def test_password_problems_are_invalid_before_any_connection(cli: Any, env: dict[str, str],
                                                            error: str) -> None:
     result = cli(["reset-superuser-password", "--username", "ops"],
@@ -179,14 +180,14 @@ def test_password_problems_are_invalid_before_any_connection(cli: Any, env: dict
 def test_the_username_comes_from_admin_username(django_db: Database, cli: Any, command: str) -> None:
     insert_superuser(django_db, "ops")
     insert_superuser(django_db, "other")
-    env = django_db.env(**LAUNCHED, **FAST, ADMIN_USERNAME="ops",
+    env = django_db.env(**LAUNCHED, **CHEAP_HASHES, ADMIN_USERNAME="ops",
                         DJANGO_SUPERUSER_USERNAME="other", DJANGO_SUPERUSER_PASSWORD=NEW_PASSWORD)
 
     result = cli([command], env)
 
     assert result.code == 0, result.stderr
     assert result.result["user"]["username"] == "ops"
-    bad = cli([command, "--username", "root admin"], django_db.env(**FAST))
+    bad = cli([command, "--username", "root admin"], django_db.env(**CHEAP_HASHES))
     assert (bad.code, bad.result["error"]) == (2, "username must be 1-150 characters of letters, "
                                                "digits and @.+-_ (set --username or ADMIN_USERNAME)")
 

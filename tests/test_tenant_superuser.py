@@ -22,7 +22,8 @@ from tests.test_seed_superuser import (
     superuser_env,
 )
 
-FAST = {"ADMIN_TASKS_PBKDF2_ITERATIONS": "600000"}
+#: Where the row lands, not how hard it hashes (tests/conftest.py: cheap_hashes).
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_a_tenants_superuser_lands_in_its_schema_and_django_there_reads_it(
     names the tenant, as in ECS (where a command takes no arguments)."""
     for database in (postgres_database, tenant):
         run_django(django_database_settings(database), "migrate")
-    env = superuser_env(postgres_database, **LAUNCHED, **FAST,
+    env = superuser_env(postgres_database, **LAUNCHED,
                         ADMIN_TASK_PARAM_SCHEMA=schema_of(tenant))
 
     run = cli(["seed-superuser"], env)
@@ -75,7 +76,7 @@ def test_a_tenants_superuser_lands_in_its_schema_and_django_there_reads_it(
         "email": "ops@example.com"}
 
     # Without a schema: the search path's, as before, and the tenant's row stays alone.
-    run = cli(["seed-superuser"], superuser_env(postgres_database, **LAUNCHED, **FAST))
+    run = cli(["seed-superuser"], superuser_env(postgres_database, **LAUNCHED))
 
     assert (run.code, run.result["outcome"]) == (0, "created"), run.stderr
     assert "schema" not in run.result["audit"]
@@ -85,7 +86,7 @@ def test_a_tenants_superuser_lands_in_its_schema_and_django_there_reads_it(
 
 def test_the_flag_names_the_schema_and_wins_over_the_variable(
         postgres_database: Database, tenant_tables: Database, cli: Any) -> None:
-    env = superuser_env(postgres_database, **FAST, ADMIN_TASK_PARAM_SCHEMA="no_such_schema")
+    env = superuser_env(postgres_database, ADMIN_TASK_PARAM_SCHEMA="no_such_schema")
 
     run = cli(["seed-superuser", "--schema", schema_of(tenant_tables)], env)
 
@@ -97,17 +98,17 @@ def test_a_preview_reads_and_rolls_back_in_the_tenants_schema(
         postgres_database: Database, tenant_tables: Database, cli: Any) -> None:
     tenant = schema_of(tenant_tables)
     preview = ["seed-superuser", "--schema", tenant, "--preview"]
-    run = cli(preview, superuser_env(postgres_database, **FAST))
+    run = cli(preview, superuser_env(postgres_database))
     assert (run.code, run.result["outcome"], run.result["preview"]) == (0, "created", True)
     assert run.result["audit"]["schema"] == tenant
     assert (usernames(tenant_tables), usernames(postgres_database)) == ([], [])
 
     # ops exists in the tenant only: a preview there says so, and elsewhere it would create.
-    assert cli(["seed-superuser", "--schema", tenant], superuser_env(tenant_tables, **FAST)).code == 0
-    run = cli(preview, superuser_env(postgres_database, **FAST))
+    assert cli(["seed-superuser", "--schema", tenant], superuser_env(tenant_tables)).code == 0
+    run = cli(preview, superuser_env(postgres_database))
     assert (run.code, run.result["outcome"]) == (0, "exists"), run.stderr
     assert f"already an active superuser in schema {tenant}" in run.stderr
-    run = cli(["seed-superuser", "--preview"], superuser_env(postgres_database, **FAST))
+    run = cli(["seed-superuser", "--preview"], superuser_env(postgres_database))
     assert run.result["outcome"] == "created"
     assert (usernames(tenant_tables), usernames(postgres_database)) == (["ops"], [])
 
@@ -121,7 +122,7 @@ def test_an_existing_non_superuser_in_the_tenant_is_refused_there(
     before = tenant_tables.snapshot()
 
     run = cli(["seed-superuser", "--schema", schema_of(tenant_tables)],
-              superuser_env(postgres_database, **FAST))
+              superuser_env(postgres_database))
 
     assert (run.code, run.result["outcome"]) == (3, "refused")
     assert f"user ops exists in schema {schema_of(tenant_tables)} and is not a superuser" \
@@ -144,7 +145,7 @@ def test_a_name_that_is_not_a_plain_schema_name_is_refused_before_any_connection
     argv, extra = (["--schema", name], {}) if source == "flag" else (
         [], {"ADMIN_TASK_PARAM_SCHEMA": name})
 
-    run = cli(["seed-superuser", *argv], superuser_env(postgres_database, **FAST, **extra))
+    run = cli(["seed-superuser", *argv], superuser_env(postgres_database, **extra))
 
     assert (run.code, run.result["outcome"]) == (2, "invalid"), run.stdout
     assert run.result["error"].startswith("--schema or ADMIN_TASK_PARAM_SCHEMA: parameter schema ")
@@ -155,7 +156,7 @@ def test_a_name_that_is_not_a_plain_schema_name_is_refused_before_any_connection
 def test_a_missing_schema_or_one_without_auth_user_writes_nothing(
         postgres_database: Database, tenant: Database, cli: Any) -> None:
     assert cli(["init-db", "--profile", "django"], postgres_database.env()).code == 0
-    env = superuser_env(postgres_database, **FAST)
+    env = superuser_env(postgres_database)
 
     run = cli(["seed-superuser", "--schema", "no_such_tenant"], env)
     assert (run.code, run.result["outcome"]) == (4, "error")
@@ -172,7 +173,7 @@ def test_a_missing_schema_or_one_without_auth_user_writes_nothing(
 def test_sqlite_has_no_schemas_so_one_is_refused(sqlite_database: Database, cli: Any) -> None:
     assert cli(["init-db", "--profile", "django"], sqlite_database.env()).code == 0
     for argv, extra in ((["--schema", "acme"], {}), ([], {"ADMIN_TASK_PARAM_SCHEMA": "acme"})):
-        run = cli(["seed-superuser", *argv], superuser_env(sqlite_database, **FAST, **extra))
+        run = cli(["seed-superuser", *argv], superuser_env(sqlite_database, **extra))
 
         assert (run.code, run.result["outcome"]) == (2, "invalid"), run.stdout
         assert "schema acme was given, but" in run.result["error"]
