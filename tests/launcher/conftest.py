@@ -7,6 +7,7 @@ import copy
 import functools
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,9 +40,9 @@ from tests.launcher.fake_github import FakeGithub, review, serve
 REGION = "eu-west-1"
 ENVIRONMENT = "staging"
 LOG_GROUP = "/admin-tasks/staging"
-START = datetime(2026, 11, 21, 0, 0, 0, tzinfo=UTC)
 # One session for every test: loading the service models once saves ~0.2 s per client.
 SESSION = boto3.session.Session()
+START = datetime(2026, 11, 21, 0, 0, 0, tzinfo=UTC)
 GITHUB = {"GITHUB_ACTOR": "alice", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1",
           "GITHUB_REPOSITORY": "acme/app"}
 
@@ -63,6 +64,7 @@ class FakeClock:
         self.sleeps: list[float] = []
         self._script: dict[int, list[Callable[[], None]]] = {}
         self._timed: list[tuple[float, Callable[[], None]]] = []
+        self._lock = threading.Lock()  # a tenant run's watch threads share the clock
 
     def at(self, sleep_number: int, action: Callable[[], None]) -> None:
         self._script.setdefault(sleep_number, []).append(action)
@@ -78,13 +80,14 @@ class FakeClock:
         return self.elapsed
 
     def sleep(self, seconds: float, wake: Any) -> None:
-        self.sleeps.append(seconds)
-        for action in self._script.pop(len(self.sleeps), []):
+        with self._lock:  # each action runs once, in the one thread that took it
+            self.sleeps.append(seconds)
+            actions = self._script.pop(len(self.sleeps), [])
+            due = [entry for entry in self._timed if entry[0] <= self.elapsed + seconds]
+            for entry in due:
+                self._timed.remove(entry)
+        for action in actions + [entry[1] for entry in due]:
             action()
-        due = [entry for entry in self._timed if entry[0] <= self.elapsed + seconds]
-        for entry in due:
-            self._timed.remove(entry)
-            entry[1]()
         if not wake.is_set():
             self.elapsed += seconds
 
@@ -99,6 +102,9 @@ class World:
     calls: list[str] = field(default_factory=list)
     clients_made: list[Clients] = field(default_factory=list)
     last_timestamp: int = 0
+    # Held while a test ends a task and while DescribeTasks reads one: ECS reports a
+    # task's status and its containers' exit codes from one moment, never half-updated.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def backend(self) -> Any:
@@ -134,7 +140,13 @@ class World:
     def stop(self, exit_code: int | None = 0, stop_code: str = "EssentialContainerExited",
              reason: str = "Essential container in task exited",
              container_reason: str | None = None) -> None:
-        task = self.task()
+        with self.lock:
+            self.end(self.task(), exit_code, stop_code, reason, container_reason)
+
+    def end(self, task: Any, exit_code: int | None, stop_code: str = "EssentialContainerExited",
+            reason: str = "Essential container in task exited",
+            container_reason: str | None = None) -> None:
+        """``task`` stops with ``exit_code`` (call with :attr:`lock` held)."""
         task.last_status = "STOPPED"
         task.desired_status = "STOPPED"
         task.stop_code, task.stopped_reason = stop_code, reason
@@ -301,10 +313,31 @@ def world(mocked_network: dict[str, Any]) -> Iterator[World]:
     """A fresh ECS and CloudWatch Logs for each test, in the package's mocked account."""
     try:
         settings = reset_account(mocked_network)
-        yield World(settings=settings, ecs=SESSION.client("ecs", region_name=REGION),
-                    logs=SESSION.client("logs", region_name=REGION))
+        world = World(settings=settings, ecs=SESSION.client("ecs", region_name=REGION),
+                      logs=SESSION.client("logs", region_name=REGION))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(world.backend, "describe_tasks",
+                          _described_at_one_moment(world, world.backend.describe_tasks))
+            yield world
     finally:
         state_manager.unset_transition("ecs::task")
+
+
+def _described_at_one_moment(world: World, describe: Callable[..., list[Any]]
+                             ) -> Callable[..., list[Any]]:
+    """moto serialises DescribeTasks from the live objects after its backend returns:
+    hand it copies taken under :attr:`World.lock` instead."""
+    def described(cluster: str, tasks: list[str]) -> list[Any]:
+        with world.lock:
+            found = describe(cluster, tasks)
+            snapshots = []
+            for task in found:
+                task.status  # noqa: B018  (moto's state progression, on the task itself)
+                snapshot = copy.copy(task)
+                snapshot.containers = [copy.copy(c) for c in task.containers]
+                snapshots.append(snapshot)
+            return snapshots
+    return described
 
 
 @dataclass

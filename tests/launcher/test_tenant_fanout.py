@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tasks.contract.outcome import bound_to_run
-from tasks.contract.run_record import PREPARE_CONTAINER, RECORD_CONTAINER
+from tasks.contract.run_record import RECORD_CONTAINER
 from tasks.contract.tenants import CONTROLS_VARIABLE, WORKER_VARIABLE
 from tests.launcher.conftest import LOG_GROUP, Launcher, World
 from tests.launcher.outages import Outage, inject, no_connection, read_timeout
@@ -50,13 +50,8 @@ def _finish(world: World, task: Any, code: int, tenants: list[dict[str, Any]],
         world.last_timestamp = first + len(lines)
         world.logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=[
             {"timestamp": first + i, "message": text} for i, text in enumerate(lines)])
-    # Exit codes before the status: another task's watch thread may describe this task at
-    # any moment, and moto's exit code is 0 until set (ECS reports both at once).
-    for container in task.containers:
-        if container.name != PREPARE_CONTAINER:
-            container.exitCode = code
-    task.stop_code = "EssentialContainerExited"
-    task.last_status = task.desired_status = "STOPPED"
+    with world.lock:  # another task's watch thread may describe this task at any moment
+        world.end(task, code)
 
 
 def test_parallel_starts_k_tasks_and_the_summary_has_a_row_per_tenant(
