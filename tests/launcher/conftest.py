@@ -18,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ecs.models import ecs_backends
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.logs.models import logs_backends
 from moto.moto_api import state_manager
 
@@ -316,8 +316,9 @@ def world(mocked_network: dict[str, Any]) -> Iterator[World]:
         world = World(settings=settings, ecs=SESSION.client("ecs", region_name=REGION),
                       logs=SESSION.client("logs", region_name=REGION))
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(world.backend, "describe_tasks",
-                          _described_at_one_moment(world, world.backend.describe_tasks))
+            # On the class: a test that resets the account replaces the backend's state.
+            patch.setattr(EC2ContainerServiceBackend, "describe_tasks", _described_at_one_moment(
+                world, EC2ContainerServiceBackend.describe_tasks))
             yield world
     finally:
         state_manager.unset_transition("ecs::task")
@@ -327,9 +328,9 @@ def _described_at_one_moment(world: World, describe: Callable[..., list[Any]]
                              ) -> Callable[..., list[Any]]:
     """moto serialises DescribeTasks from the live objects after its backend returns:
     hand it copies taken under :attr:`World.lock` instead."""
-    def described(cluster: str, tasks: list[str]) -> list[Any]:
+    def described(backend: Any, cluster: str, tasks: list[str]) -> list[Any]:
         with world.lock:
-            found = describe(cluster, tasks)
+            found = describe(backend, cluster, tasks)
             snapshots = []
             for task in found:
                 task.status  # noqa: B018  (moto's state progression, on the task itself)
