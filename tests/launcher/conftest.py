@@ -40,9 +40,9 @@ from tests.launcher.fake_github import FakeGithub, review, serve
 REGION = "eu-west-1"
 ENVIRONMENT = "staging"
 LOG_GROUP = "/admin-tasks/staging"
+START = datetime(2026, 11, 21, 0, 0, 0, tzinfo=UTC)
 # One session for every test: loading the service models once saves ~0.2 s per client.
 SESSION = boto3.session.Session()
-START = datetime(2026, 11, 21, 0, 0, 0, tzinfo=UTC)
 GITHUB = {"GITHUB_ACTOR": "alice", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1",
           "GITHUB_REPOSITORY": "acme/app"}
 
@@ -140,20 +140,20 @@ class World:
     def stop(self, exit_code: int | None = 0, stop_code: str = "EssentialContainerExited",
              reason: str = "Essential container in task exited",
              container_reason: str | None = None) -> None:
-        with self.lock:
-            self.end(self.task(), exit_code, stop_code, reason, container_reason)
+        self.end(self.task(), exit_code, stop_code, reason, container_reason)
 
     def end(self, task: Any, exit_code: int | None, stop_code: str = "EssentialContainerExited",
             reason: str = "Essential container in task exited",
             container_reason: str | None = None) -> None:
-        """``task`` stops with ``exit_code`` (call with :attr:`lock` held)."""
-        task.last_status = "STOPPED"
-        task.desired_status = "STOPPED"
-        task.stop_code, task.stopped_reason = stop_code, reason
-        for container in task.containers:  # an application's recorder passes its code on
-            if container.name != PREPARE_CONTAINER:
-                container.exitCode = exit_code
-                container.reason = container_reason
+        """``task`` stops with ``exit_code``, seen whole by any DescribeTasks."""
+        with self.lock:
+            task.last_status = "STOPPED"
+            task.desired_status = "STOPPED"
+            task.stop_code, task.stopped_reason = stop_code, reason
+            for container in task.containers:  # an application's recorder passes its code on
+                if container.name != PREPARE_CONTAINER:
+                    container.exitCode = exit_code
+                    container.reason = container_reason
 
     def reporting(self) -> Any:
         """The container whose lines and exit code are the run's (an application task's
